@@ -1,0 +1,60 @@
+/**
+ * The one durable-write helper: write a temp file beside the target, fsync it, rename it over
+ * the target, fsync the directory. A crash leaves either the old file or the new one.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fromSystemError } from "../errors";
+
+let counter = 0;
+
+/** A temp name in `dir` that no other process or call will pick. */
+export function tempPath(dir: string, base: string): string {
+  counter++;
+  return join(dir, `.${base}.tmp-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`);
+}
+
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // some filesystems refuse fsync on directories; the rename is still atomic there
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export function writeFileDurable(path: string, data: string | Uint8Array, mode = 0o644): void {
+  const dir = dirname(path);
+  const tmp = tempPath(dir, basename(path));
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, "wx", mode);
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {}
+    throw fromSystemError(err, `cannot write ${path}`);
+  }
+  fsyncDir(dir);
+}
+
+export function removeIfExists(path: string): boolean {
+  try {
+    unlinkSync(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw fromSystemError(err, `cannot remove ${path}`);
+  }
+}

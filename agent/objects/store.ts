@@ -1,0 +1,116 @@
+/**
+ * The content-addressed object store: a flat directory of files named by the lowercase sha256
+ * of their bytes (spec pvr-format 2.3), shared by every checkout. Objects are hashed while they
+ * are written and renamed into place only under their verified name; a reader never sees a
+ * partial object.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { fromSystemError, PvrError } from "../errors";
+import { fsyncDir, tempPath } from "../fsutil/durable";
+import { isObjectId } from "../state/model";
+
+const CHUNK = 1 << 20;
+/** One reusable buffer: all store I/O here is synchronous, so it is never shared concurrently. */
+const BUF = Buffer.allocUnsafe(CHUNK);
+
+export interface HashResult {
+  sha: string;
+  size: number;
+}
+
+export class ObjectStore {
+  constructor(readonly dir: string) {}
+
+  path(sha: string): string {
+    if (!isObjectId(sha)) throw PvrError.unsafe(`not an object id: ${JSON.stringify(sha)}`);
+    return join(this.dir, sha);
+  }
+
+  has(sha: string): boolean {
+    return existsSync(this.path(sha));
+  }
+
+  ensureDir(): void {
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+    } catch (err) {
+      throw fromSystemError(err, `cannot create objects directory ${this.dir}`);
+    }
+  }
+
+  /**
+   * Copies `src` into the store while hashing it. When `expected` is given and the bytes hash
+   * differently (the file changed, or a source object is corrupt), nothing is installed.
+   * With `fsync: false` the caller makes the batch durable later (see agent/fsutil/sync.ts).
+   */
+  installFile(src: string, opts: { expected?: string; fsync?: boolean } = {}): HashResult & { path: string } {
+    const { expected, fsync = true } = opts;
+    this.ensureDir();
+    const tmp = tempPath(this.dir, "object");
+    let inFd: number | undefined;
+    let outFd: number | undefined;
+    try {
+      inFd = openSync(src, "r");
+      outFd = openSync(tmp, "wx", 0o644);
+      const hasher = new Bun.CryptoHasher("sha256");
+      const buf = BUF;
+      let size = 0;
+      for (;;) {
+        const n = readSync(inFd, buf, 0, CHUNK, null);
+        if (n <= 0) break;
+        const chunk = buf.subarray(0, n);
+        hasher.update(chunk);
+        let off = 0;
+        while (off < n) off += writeSync(outFd, chunk, off, n - off);
+        size += n;
+      }
+      const sha = hasher.digest("hex");
+      if (expected !== undefined && sha !== expected.toLowerCase()) {
+        throw PvrError.integrity(`${src} hashes to ${sha}, expected ${expected}; it changed or is corrupt`);
+      }
+      if (fsync) fsyncSync(outFd);
+      closeSync(outFd);
+      outFd = undefined;
+      const final = join(this.dir, sha);
+      if (existsSync(final)) unlinkSync(tmp);
+      else renameSync(tmp, final);
+      return { sha, size, path: final };
+    } catch (err) {
+      if (outFd !== undefined) closeSync(outFd);
+      try {
+        unlinkSync(tmp);
+      } catch {}
+      throw fromSystemError(err, `cannot store ${src}`);
+    } finally {
+      if (inFd !== undefined) closeSync(inFd);
+    }
+  }
+
+  /** Makes the renames of installFile durable; call once after a batch. */
+  syncDir(): void {
+    fsyncDir(this.dir);
+  }
+}
+
+/** sha256 of a file's bytes, streamed in constant memory. */
+export function hashFile(path: string): HashResult {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const hasher = new Bun.CryptoHasher("sha256");
+    const buf = BUF;
+    let size = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, CHUNK, null);
+      if (n <= 0) break;
+      hasher.update(buf.subarray(0, n));
+      size += n;
+    }
+    return { sha: hasher.digest("hex"), size };
+  } catch (err) {
+    throw fromSystemError(err, `cannot read ${path}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

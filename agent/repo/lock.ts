@@ -1,0 +1,73 @@
+/**
+ * The repository lock: `.pvr/lock`, created with O_EXCL by every command that writes the
+ * repository. A second writer fails at once with an error naming the holder; a lock left by a
+ * process that died on this host is taken over.
+ */
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { fromSystemError, PvrError } from "../errors";
+
+interface Holder {
+  pid: number;
+  host: string;
+  command: string;
+  since: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function readHolder(path: string): Holder | null {
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as Holder;
+  } catch {
+    return null;
+  }
+}
+
+export class RepoLock {
+  private released = false;
+  private constructor(readonly path: string) {}
+
+  static acquire(pvrDir: string, command: string): RepoLock {
+    const path = join(pvrDir, "lock");
+    const me: Holder = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(path, "wx", 0o644);
+        writeSync(fd, JSON.stringify(me));
+        closeSync(fd);
+        const lock = new RepoLock(path);
+        process.once("exit", () => lock.release());
+        return lock;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw fromSystemError(err, `cannot create ${path}`);
+      }
+      const holder = readHolder(path);
+      if (holder && holder.host === me.host && !alive(holder.pid)) {
+        try {
+          unlinkSync(path);
+        } catch {}
+        continue;
+      }
+      const who = holder ? `pid ${holder.pid} (pvr ${holder.command}) on ${holder.host} since ${holder.since}` : "another process";
+      throw PvrError.locked(`repository is locked by ${who}; wait for it to finish, or remove ${path} if that process is gone`);
+    }
+    throw PvrError.locked(`repository lock ${path} keeps changing hands; try again`);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    try {
+      unlinkSync(this.path);
+    } catch {}
+  }
+}

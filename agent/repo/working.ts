@@ -1,0 +1,123 @@
+/**
+ * Building the working state from the files on disk (spec pvr-format 3.3, GetWorkingJson):
+ * walk the tree in byte order, inline tracked `.json` files, hash everything else (through the
+ * stat cache), and list untracked files. `.pvr/`, `.pv/` and an in-tree objects directory are
+ * never part of the state.
+ */
+import { type BigIntStats, readdirSync, statSync, lstatSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { fromSystemError, PvrError } from "../errors";
+import { hashFile } from "../objects/store";
+import { compareKeys } from "../state/canonical";
+import type { JsonValue } from "../state/json";
+import { DEFAULT_SPEC, isInlineJson, SPEC_KEY, type State } from "../state/model";
+import { readJsonFile, type Repo, type Staged } from "./repo";
+import { nowNs, StatCache } from "./statcache";
+
+export interface WorkingFile {
+  key: string;
+  abs: string;
+}
+
+/** Walks regular files (and symlinks to files) under `dir`, yielding repository keys in byte order. */
+export function walkFiles(repo: Repo, dir = repo.root): Generator<WorkingFile> {
+  return walkDir(repo, dir, repo.objects.dir);
+}
+
+function* walkDir(repo: Repo, dir: string, objectsDir: string): Generator<WorkingFile> {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    throw fromSystemError(err, `cannot read directory ${dir}`);
+  }
+  names.sort(compareKeys);
+  for (const name of names) {
+    const abs = join(dir, name);
+    if (dir === repo.root && (name === ".pvr" || name === ".pv")) continue;
+    if (abs === objectsDir) continue;
+    let st;
+    try {
+      st = lstatSync(abs);
+    } catch (err) {
+      throw fromSystemError(err, `cannot stat ${abs}`);
+    }
+    if (st.isDirectory()) {
+      yield* walkDir(repo, abs, objectsDir);
+      continue;
+    }
+    if (st.isSymbolicLink()) {
+      let target;
+      try {
+        target = statSync(abs);
+      } catch {
+        throw PvrError.failed(`${abs}: dangling symbolic link; pvr stores file contents, so point it at a file or remove it`);
+      }
+      if (target.isDirectory()) {
+        throw PvrError.failed(`${abs}: symbolic link to a directory cannot be stored; replace it with the files`);
+      }
+      if (!target.isFile()) continue;
+    } else if (!st.isFile()) continue;
+    const rel = relative(repo.root, abs);
+    yield { key: sep === "/" ? rel : rel.split(sep).join("/"), abs };
+  }
+}
+
+/** How to get the sha of a non-inline file; commit swaps in one that stores while hashing. */
+export type ObjectHasher = (file: WorkingFile, st: BigIntStats) => string;
+
+export interface WorkingScan {
+  state: State;
+  untracked: string[];
+  /** key → absolute path, for every non-inline key */
+  objectFiles: Map<string, string>;
+}
+
+export function scanWorking(
+  repo: Repo,
+  pristine: State,
+  staged: Staged,
+  opts: { hasher?: ObjectHasher; cache?: StatCache } = {},
+): WorkingScan {
+  const cache = opts.cache ?? StatCache.load(repo.pvrDir);
+  const spec = pristine[SPEC_KEY];
+  const state: State = Object.create(null);
+  state[SPEC_KEY] = typeof spec === "string" ? spec : DEFAULT_SPEC;
+  const untracked: string[] = [];
+  const objectFiles = new Map<string, string>();
+  const seen = new Set<string>();
+  const hashedAt = nowNs();
+  const defaultHasher: ObjectHasher = (f) => hashFile(f.abs).sha;
+  const hasher = opts.hasher ?? defaultHasher;
+
+  for (const file of walkFiles(repo)) {
+    const { key, abs } = file;
+    const pv = pristine[key];
+    const st = staged[key];
+    if (pv === undefined && st === undefined) {
+      untracked.push(key);
+      continue;
+    }
+    if (isInlineJson(key, pv) && !st?.ForceObject) {
+      state[key] = readJsonFile(abs, key) as JsonValue;
+      continue;
+    }
+    let stat: BigIntStats;
+    try {
+      stat = statSync(abs, { bigint: true });
+    } catch (err) {
+      throw fromSystemError(err, `cannot stat ${abs}`);
+    }
+    seen.add(key);
+    let sha = cache.lookup(key, stat);
+    if (sha === undefined) {
+      sha = hasher(file, stat);
+      cache.record(key, stat, sha, hashedAt);
+    }
+    state[key] = sha;
+    objectFiles.set(key, abs);
+  }
+  cache.retainOnly(seen);
+  cache.save();
+  return { state, untracked, objectFiles };
+}

@@ -1,0 +1,41 @@
+/**
+ * What every command receives: where it runs, the environment, the global options and the
+ * terminal. Commands print through it, never through console.*, so tests and `--json` stay clean.
+ */
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+export interface Context {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  configDir: string;
+  debug: boolean;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  isTTY: boolean;
+  color: boolean;
+}
+
+export function defaultConfigDir(env: Record<string, string | undefined>): string {
+  return join(env.HOME || homedir(), ".pvr");
+}
+
+export function makeContext(opts: { configDir?: string; debug?: boolean }): Context {
+  const env = process.env;
+  const isTTY = Boolean(process.stdout.isTTY);
+  return {
+    cwd: process.cwd(),
+    env,
+    configDir: resolve(opts.configDir ?? defaultConfigDir(env)),
+    debug: Boolean(opts.debug),
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    isTTY,
+    color: isTTY && !env.NO_COLOR && env.TERM !== "dumb",
+  };
+}
+
+/** Wraps text in an ANSI colour when the context allows colour. */
+export function paint(ctx: Context, code: number, text: string): string {
+  return ctx.color ? `\x1b[${code}m${text}\x1b[0m` : text;
+}
