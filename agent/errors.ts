@@ -93,8 +93,9 @@ export function fromSystemError(err: unknown, what: string): PvrError {
       return new PvrError("diskFull", `${what}: no space left on device`);
     case "EACCES":
     case "EPERM":
-    case "EROFS":
       return new PvrError("permission", `${what}: permission denied`);
+    case "EROFS":
+      return new PvrError("permission", `${what}: read-only file system`);
     case "ENOENT":
       return new PvrError("notFound", `${what}: no such file or directory`);
     case "EISDIR":

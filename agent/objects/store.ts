@@ -4,13 +4,23 @@
  * are written and renamed into place only under their verified name; a reader never sees a
  * partial object.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
 import { fsyncDir, tempPath } from "../fsutil/durable";
 import { isObjectId } from "../state/model";
 
 const CHUNK = 1 << 20;
+const TMP_DIR = ".pvr-tmp";
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
 /** One reusable buffer: all store I/O here is synchronous, so it is never shared concurrently. */
 const BUF = Buffer.allocUnsafe(CHUNK);
 
@@ -31,11 +41,33 @@ export class ObjectStore {
     return existsSync(this.path(sha));
   }
 
+  /** Temp files live in `<store>/.pvr-tmp/` (same filesystem, so renames are atomic). */
+  get tmpDir(): string {
+    return join(this.dir, TMP_DIR);
+  }
+
   ensureDir(): void {
     try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+      if (!existsSync(this.tmpDir)) mkdirSync(this.tmpDir, { recursive: true, mode: 0o755 });
     } catch (err) {
       throw fromSystemError(err, `cannot create objects directory ${this.dir}`);
+    }
+  }
+
+  /** Removes temp files left by writers that died (their pid is gone). */
+  cleanStaleTemps(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.tmpDir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const pid = Number(/\.tmp-(\d+)-/.exec(n)?.[1]);
+      if (!pid || pid === process.pid || processAlive(pid)) continue;
+      try {
+        unlinkSync(join(this.tmpDir, n));
+      } catch {}
     }
   }
 
@@ -47,7 +79,7 @@ export class ObjectStore {
   installFile(src: string, opts: { expected?: string; fsync?: boolean } = {}): HashResult & { path: string } {
     const { expected, fsync = true } = opts;
     this.ensureDir();
-    const tmp = tempPath(this.dir, "object");
+    const tmp = tempPath(this.tmpDir, "object");
     let inFd: number | undefined;
     let outFd: number | undefined;
     try {

@@ -40,6 +40,7 @@ export function commit(repo: Repo, opts: CommitOptions = {}): CommitResult {
     staged["checkpoint.json"] = { ForceObject: false, Sha: "" };
   }
   repo.objects.ensureDir();
+  repo.objects.cleanStaleTemps();
 
   // Store while hashing when the object is probably new; only hash when the pristine object
   // for this key is already in the store (the file is probably unchanged).

@@ -6,6 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from "n
 import { join, resolve } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
 import { writeFileDurable } from "../fsutil/durable";
+import { ObjectStore } from "../objects/store";
 import { DEFAULT_SPEC } from "../state/model";
 import { emptyConfig, formatConfig } from "./config";
 
@@ -30,7 +31,7 @@ export function initRepo(opts: InitOptions): { pvrDir: string; objectsDir: strin
   }
   try {
     writeFileDurable(join(pvrDir, "config"), formatConfig(emptyConfig(objectsDir)));
-    mkdirSync(objectsDir, { recursive: true, mode: 0o755 });
+    new ObjectStore(objectsDir).ensureDir();
     const spec = opts.spec ?? DEFAULT_SPEC;
     writeFileDurable(join(pvrDir, "json"), `{ "#spec": ${JSON.stringify(spec)} }`);
   } catch (err) {

@@ -7,21 +7,13 @@ import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:f
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
+import { processAlive } from "../objects/store";
 
 interface Holder {
   pid: number;
   host: string;
   command: string;
   since: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function readHolder(path: string): Holder | null {
@@ -51,7 +43,7 @@ export class RepoLock {
         if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw fromSystemError(err, `cannot create ${path}`);
       }
       const holder = readHolder(path);
-      if (holder && holder.host === me.host && !alive(holder.pid)) {
+      if (holder && holder.host === me.host && !processAlive(holder.pid)) {
         try {
           unlinkSync(path);
         } catch {}

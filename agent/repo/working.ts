@@ -4,7 +4,7 @@
  * stat cache), and list untracked files. `.pvr/`, `.pv/` and an in-tree objects directory are
  * never part of the state.
  */
-import { type BigIntStats, readdirSync, statSync, lstatSync } from "node:fs";
+import { accessSync, type BigIntStats, constants, lstatSync, readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
 import { hashFile } from "../objects/store";
@@ -90,6 +90,9 @@ export function scanWorking(
   const defaultHasher: ObjectHasher = (f) => hashFile(f.abs).sha;
   const hasher = opts.hasher ?? defaultHasher;
 
+  // Inline JSON is parsed (and every object file stat'ed) before any object is hashed, so a
+  // bad JSON file or an unreadable file fails a commit before it stores anything.
+  const objects: { file: WorkingFile; stat: BigIntStats }[] = [];
   for (const file of walkFiles(repo)) {
     const { key, abs } = file;
     const pv = pristine[key];
@@ -102,20 +105,22 @@ export function scanWorking(
       state[key] = readJsonFile(abs, key) as JsonValue;
       continue;
     }
-    let stat: BigIntStats;
     try {
-      stat = statSync(abs, { bigint: true });
+      objects.push({ file, stat: statSync(abs, { bigint: true }) });
+      if (opts.hasher) accessSync(abs, constants.R_OK);
     } catch (err) {
-      throw fromSystemError(err, `cannot stat ${abs}`);
+      throw fromSystemError(err, `cannot read ${abs}`);
     }
-    seen.add(key);
-    let sha = cache.lookup(key, stat);
+  }
+  for (const { file, stat } of objects) {
+    seen.add(file.key);
+    let sha = cache.lookup(file.key, stat);
     if (sha === undefined) {
       sha = hasher(file, stat);
-      cache.record(key, stat, sha, hashedAt);
+      cache.record(file.key, stat, sha, hashedAt);
     }
-    state[key] = sha;
-    objectFiles.set(key, abs);
+    state[file.key] = sha;
+    objectFiles.set(file.key, file.abs);
   }
   cache.retainOnly(seen);
   cache.save();

@@ -1,0 +1,90 @@
+/**
+ * `pvr clone REPO[#parts] [DIR]` (spec pvr-format 7.5): init + get + checkout in a temporary
+ * directory `pvr-clone-*` beside the target, renamed into place only when everything succeeded.
+ * The temporary directory is removed on failure and on SIGINT/SIGTERM.
+ *
+ * The default directory name is the source's last path element, with a trailing `.pvr` element
+ * skipped (`clone /x/repo/.pvr` gives `repo`) and a tarball extension dropped (`clone a.tgz`
+ * gives `a`); the Go tool would use `.pvr` and `a.tgz`. An existing empty target directory is
+ * replaced; a non-empty one is refused before any work is done.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { fromSystemError, PvrError } from "../errors";
+import { checkoutState } from "../repo/checkout";
+import { initRepo } from "../repo/init";
+import { Repo } from "../repo/repo";
+import { getRepo } from "./get";
+import { resolveRef } from "./ref";
+
+export interface CloneOptions {
+  ref: string;
+  cwd: string;
+  dir?: string;
+  objectsDir: string;
+  spec: string;
+  canonical?: boolean;
+}
+
+export interface CloneResult {
+  target: string;
+  copied: number;
+}
+
+/** The directory name `clone` picks for a source path. */
+export function cloneDirName(sourcePath: string): string {
+  let p = sourcePath.replace(/\/+$/, "");
+  if (basename(p) === ".pvr") p = dirname(p);
+  const name = basename(p).replace(/\.(tar\.gz|tgz|tar)$/i, "");
+  if (name === "" || name === "." || name === "..") {
+    throw PvrError.usage(`cannot derive a directory name from ${sourcePath}; give one: pvr clone REPO DIR`);
+  }
+  return name;
+}
+
+function checkTarget(target: string): boolean {
+  if (!existsSync(target)) return false;
+  if (!statSync(target).isDirectory() || readdirSync(target).length > 0) {
+    throw PvrError.failed(`destination ${target} already exists and is not an empty directory`);
+  }
+  return true;
+}
+
+export async function cloneRepo(opts: CloneOptions): Promise<CloneResult> {
+  const resolved = resolveRef(opts.ref, opts.cwd);
+  const target = resolve(opts.cwd, opts.dir ?? cloneDirName(resolved.path));
+  const replaceEmpty = checkTarget(target);
+  let tmp: string;
+  try {
+    mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+    tmp = mkdtempSync(join(dirname(target), "pvr-clone-"));
+  } catch (err) {
+    throw fromSystemError(err, `cannot create a directory beside ${target}`);
+  }
+  const cleanup = () => rmSync(tmp, { recursive: true, force: true });
+  const onSignal = (sig: NodeJS.Signals) => {
+    cleanup();
+    process.exit(sig === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    initRepo({ dir: tmp, objectsDir: opts.objectsDir, spec: opts.spec });
+    const repo = new Repo(tmp);
+    const { copied } = await getRepo(repo, opts.ref, opts.cwd, { merge: false });
+    checkoutState(repo, repo.pristine(), { canonical: Boolean(opts.canonical) });
+    try {
+      if (replaceEmpty) rmdirSync(target);
+      renameSync(tmp, target);
+    } catch (err) {
+      throw fromSystemError(err, `cannot move the clone to ${target}`);
+    }
+    return { target, copied };
+  } catch (err) {
+    cleanup();
+    throw err;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

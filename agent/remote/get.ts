@@ -1,0 +1,71 @@
+/**
+ * `pvr get` and `pvr merge` (spec pvr-format 7.1, 7.2, 7.4): take the selected parts of a source
+ * state into a checkout's committed state (`.pvr/json`). The working tree is not touched; the
+ * user runs `pvr checkout` afterwards, as with the Go tool. The caller holds the repository lock.
+ *
+ * Order: resolve the ref, read and validate the source state, compute and validate the result,
+ * copy (and verify) the selected objects, then write `.pvr/json` last, so any failure leaves the
+ * committed state as it was (at most some verified extra objects in the store).
+ *
+ * Remembered repository (spec 2.2, 6.2): on success `DefaultGetUrl` is set to the ref, with the
+ * local path made absolute and the fragment kept; `get`/`merge` without an argument read
+ * `DefaultGetUrl` (the Go tool reads `DefaultPutUrl` there, bug 17.2 item 5). `DefaultPutUrl` and
+ * `DefaultPostUrl` are left alone for local sources, as in the Go tool (it sets them, when empty,
+ * only for remote sources).
+ */
+import { PvrError } from "../errors";
+import type { Repo } from "../repo/repo";
+import { applyGet, applyMerge, parseFragment, selectParts, withRenames } from "../state/parts";
+import { checkState, type State } from "../state/model";
+import { resolveRef } from "./ref";
+import { openSource } from "./source";
+import { transferObjects } from "./transfer";
+
+export interface GetOptions {
+  merge: boolean;
+  /** Destination names for the parts (`c,d` for `#a,b`): renames. */
+  renameTo?: string;
+  /** Progress lines (stderr). */
+  log?: (line: string) => void;
+}
+
+export interface GetResult {
+  copied: number;
+  cached: number;
+  state: State;
+  /** The remembered ref (absolute path plus fragment). */
+  remembered: string;
+}
+
+/** The ref `get`/`merge` use when none is given. */
+export function defaultGetRef(repo: Repo, command: string): string {
+  const ref = repo.config.DefaultGetUrl;
+  if (ref === "") {
+    throw PvrError.usage(`no repository given and none remembered (DefaultGetUrl in .pvr/config is empty); run 'pvr ${command} REPO' once`);
+  }
+  return ref;
+}
+
+export async function getRepo(repo: Repo, ref: string, cwd: string, opts: GetOptions): Promise<GetResult> {
+  const resolved = resolveRef(ref, cwd);
+  let parts = parseFragment(resolved.fragment);
+  if (opts.renameTo !== undefined) parts = withRenames(parts, opts.renameTo);
+  const local = repo.pristine();
+  const source = await openSource(resolved.path);
+  try {
+    const result = checkState(
+      opts.merge ? applyMerge(local, source.state, parts) : applyGet(local, source.state, parts),
+      `result of ${opts.merge ? "merge" : "get"}`,
+    );
+    const { copied, cached } = transferObjects(selectParts(source.state, parts), source.objectsDir, repo.objects, {
+      label: source.label,
+      log: opts.log && ((key, _sha, hit) => opts.log?.(`${key} [OK${hit ? " cache" : ""}]`)),
+    });
+    repo.writePristine(result);
+    repo.config.DefaultGetUrl = resolved.remembered;
+    repo.saveConfig();
+    return { copied, cached, state: result, remembered: resolved.remembered };
+  } finally {
+    source.close();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Export tarballs (spec pvr-format 9.1): member `json` first (canonical state), then
+ * `objects/<sha>` for each object, plain USTAR headers written with the `tar` package's Header
+ * (no pax, no directory entries), gzip only for `.gz`/`.tgz` names, `-` for stdout. Bodies are
+ * streamed in 1 MiB chunks and hashed on the way, so a corrupt store object aborts the export
+ * instead of producing a bad tarball. A file target is written to a temp name and renamed.
+ *
+ * Choices (documented differences from the Go tool): objects are de-duplicated and sorted by
+ * sha, and every header carries mtime 0, so the same state always gives the same bytes.
+ * The importer lives in tarball-read.ts and is re-exported here.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, createWriteStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+import { Readable, type Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import { Header } from "tar";
+import { fromSystemError, PvrError } from "../errors";
+import { fsyncDir, tempPath } from "../fsutil/durable";
+import type { ObjectStore } from "../objects/store";
+import { canonicalize } from "../state/canonical";
+import { newObject } from "../state/json";
+import { objectIds, SPEC_KEY, type State } from "../state/model";
+
+export { readTarball, type ReadTarballOptions } from "./tarball-read";
+
+const CHUNK = 1 << 20;
+
+/** Whether `key` belongs to part `p`: equal to it, or below it (`p/…`). */
+export function inPart(key: string, p: string): boolean {
+  const prefix = p.endsWith("/") ? p : `${p}/`;
+  return key === p || key.startsWith(prefix);
+}
+
+/** The keys of `state` selected by `parts` (all when empty); `#spec` is always kept. */
+export function selectParts(state: State, parts: string[] = []): State {
+  const wanted = parts.filter((p) => p !== "");
+  const out = newObject();
+  for (const [k, v] of Object.entries(state)) {
+    if (k === SPEC_KEY || wanted.length === 0 || wanted.some((p) => inPart(k, p))) out[k] = v;
+  }
+  return out;
+}
+
+/** True when a file name asks for gzip (Go: suffix `.gz` or `.tgz`, any case). */
+export function wantsGzip(file: string): boolean {
+  return /\.(gz|tgz)$/i.test(file);
+}
+
+export function tarHeader(name: string, size: number, mode: number): Buffer {
+  const h = new Header({ path: name, mode, uid: 0, gid: 0, size, mtime: new Date(0), uname: "", gname: "" });
+  h.type = "File";
+  const block = Buffer.alloc(512);
+  h.encode(block, 0);
+  return block;
+}
+
+function padding(size: number): Buffer {
+  return Buffer.alloc((512 - (size % 512)) % 512);
+}
+
+async function* members(json: Buffer, store: ObjectStore, ids: string[]): AsyncGenerator<Buffer> {
+  yield tarHeader("json", json.length, 0o600);
+  yield json;
+  yield padding(json.length);
+  for (const sha of ids) {
+    let fh;
+    try {
+      fh = await open(store.path(sha), "r");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") throw PvrError.notFound(`object ${sha} is missing from ${store.dir}; cannot export`);
+      throw fromSystemError(err, `cannot read object ${sha}`);
+    }
+    try {
+      const size = (await fh.stat()).size;
+      yield tarHeader(`objects/${sha}`, size, 0o644);
+      const hasher = new Bun.CryptoHasher("sha256");
+      let done = 0;
+      while (done < size) {
+        const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - done));
+        const { bytesRead } = await fh.read(buf, 0, buf.length, done);
+        if (bytesRead === 0) break;
+        const chunk = buf.subarray(0, bytesRead);
+        hasher.update(chunk);
+        done += bytesRead;
+        yield chunk;
+      }
+      if (done !== size || hasher.digest("hex") !== sha) {
+        throw PvrError.integrity(`object ${sha} in ${store.dir} is corrupt or changed while exporting; export aborted`);
+      }
+      yield padding(size);
+    } finally {
+      await fh.close();
+    }
+  }
+  yield Buffer.alloc(1024);
+}
+
+/** Writes `state` (filtered by `opts.parts`) and its objects as an export tarball to `file`. */
+export async function exportTarball(state: State, store: ObjectStore, file: string, opts: { parts?: string[] } = {}): Promise<void> {
+  const selected = selectParts(state, opts.parts);
+  const json = Buffer.from(canonicalize(selected), "utf8");
+  const source = Readable.from(members(json, store, objectIds(selected)), { objectMode: false });
+  const gzip = wantsGzip(file) ? [createGzip()] : [];
+  if (file === "-") {
+    await pipeline([source, ...gzip, process.stdout as unknown as Writable]);
+    return;
+  }
+  const tmp = tempPath(dirname(file), basename(file));
+  try {
+    await pipeline([source, ...gzip, createWriteStream(tmp, { flags: "wx", mode: 0o644 })]);
+    const fd = openSync(tmp, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {}
+    throw fromSystemError(err, `cannot export to ${file}`);
+  }
+  fsyncDir(dirname(file));
+}

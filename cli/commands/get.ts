@@ -1,0 +1,36 @@
+/** `pvr get [REPO[#parts]]`: replace the committed state (or some parts of it) with a source's. */
+import { defaultGetRef, getRepo } from "../../agent/remote/get";
+import { PvrError } from "../../agent/errors";
+import { Repo } from "../../agent/repo/repo";
+import type { Command } from "../command";
+
+export const command: Command = {
+  name: "get",
+  usage: "get [--as NAMES] [REPO[#PART,...,-PART]]",
+  summary: "update .pvr/json from another repository (whole state or #parts)",
+  description:
+    "REPO is another checkout, a repository directory (json + objects/, as 'pvr put' writes) or an\n" +
+    "export tarball. '#bsp,app' replaces just those parts (a part is a key or a directory of keys);\n" +
+    "'-part' removes one. Objects are copied into the store and verified. Only .pvr/json changes:\n" +
+    "run 'pvr checkout' to update the files. Without REPO the last one used (DefaultGetUrl) is used.",
+  flags: [
+    { name: "as", type: "string", value: "NAMES", description: "store the #parts under these names, in order (renames: '#a,b --as c,d')" },
+  ],
+  examples: ["pvr get ../other", "pvr get /tmp/export.tgz#bsp", "pvr get ../sdk#pvr-sdk --as pvr-sdk-new", "pvr get"],
+  async run(ctx, { flags, args }) {
+    if (args.length > 1) throw PvrError.usage("Get can have at most 1 argument. See --help.");
+    const repo = Repo.find(ctx.cwd);
+    const lock = repo.lock("get");
+    try {
+      const ref = args[0] ?? defaultGetRef(repo, "get");
+      const r = await getRepo(repo, ref, ctx.cwd, {
+        merge: false,
+        renameTo: flags.as as string | undefined,
+        log: (l) => ctx.err(`${l}\n`),
+      });
+      ctx.out(`\nImported ${r.copied} objects to ${repo.objects.dir}\n\n\nRun pvr checkout to checkout the changed files into the workspace.\n`);
+    } finally {
+      lock.release();
+    }
+  },
+};

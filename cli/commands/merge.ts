@@ -1,0 +1,35 @@
+/** `pvr merge [REPO[#parts]]`: RFC 7386 deep merge of a source state (or some parts) into the committed state. */
+import { defaultGetRef, getRepo } from "../../agent/remote/get";
+import { PvrError } from "../../agent/errors";
+import { Repo } from "../../agent/repo/repo";
+import type { Command } from "../command";
+
+export const command: Command = {
+  name: "merge",
+  usage: "merge [--as NAMES] [REPO[#PART,...,-PART]]",
+  summary: "merge another repository (or #parts of it) into .pvr/json",
+  description:
+    "Like 'pvr get', but keys of the local state that the source lacks are kept, and inline JSON\n" +
+    "documents are deep-merged (RFC 7386: a null member in the source deletes). '-part' removes a\n" +
+    "part locally first. Only .pvr/json changes: run 'pvr checkout' afterwards.",
+  flags: [
+    { name: "as", type: "string", value: "NAMES", description: "store the #parts under these names, in order (renames: '#a,b --as c,d')" },
+  ],
+  examples: ["pvr merge ../other", "pvr merge /tmp/export.tgz#_config", "pvr merge"],
+  async run(ctx, { flags, args }) {
+    if (args.length > 1) throw PvrError.usage("Merge can have at most 1 argument. See --help.");
+    const repo = Repo.find(ctx.cwd);
+    const lock = repo.lock("merge");
+    try {
+      const ref = args[0] ?? defaultGetRef(repo, "merge");
+      const r = await getRepo(repo, ref, ctx.cwd, {
+        merge: true,
+        renameTo: flags.as as string | undefined,
+        log: (l) => ctx.err(`${l}\n`),
+      });
+      ctx.out(`\nImported ${r.copied} objects to ${repo.objects.dir}\n\n\nRun pvr checkout to checkout the changed files into the workspace.\n`);
+    } finally {
+      lock.release();
+    }
+  },
+};

@@ -1,0 +1,198 @@
+/** The repository engine end to end through the real CLI: init, add, status, diff, commit, reset. */
+import { describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { newRepo, pvrOk, runPvr, sha256 } from "./helpers";
+
+const HELLO_SHA = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+const read = (dir: string, p: string) => readFileSync(join(dir, p), "utf8");
+
+describe("init", () => {
+  test("writes the Go tool's exact .pvr/json and .pvr/config", () => {
+    const { dir, objects } = newRepo();
+    expect(read(dir, ".pvr/json")).toBe('{ "#spec": "pantavisor-service-system@1" }');
+    expect(read(dir, ".pvr/config")).toBe(
+      `{\n\t"DefaultGetUrl": "",\n\t"DefaultPutUrl": "",\n\t"DefaultPostUrl": "",\n\t"ObjectsDir": "${objects}",\n\t"AccessTokens": {},\n\t"RefreshTokens": {}\n}`,
+    );
+    expect(statSync(objects).isDirectory()).toBe(true);
+  });
+
+  test("refuses an existing repository with a non-zero exit", () => {
+    const { dir } = newRepo();
+    const r = runPvr(dir, ["init"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("Cannot initialize an existing repository");
+  });
+
+  test("--objects and --spec", () => {
+    const { dir } = newRepo();
+    const sub = join(dir, "other");
+    mkdirSync(sub);
+    pvrOk(sub, ["init", "--objects", "objs", "--spec", "pantavisor-multi-platform@1"]);
+    expect(read(sub, ".pvr/json")).toBe('{ "#spec": "pantavisor-multi-platform@1" }');
+    expect(read(sub, ".pvr/config")).toContain(`"ObjectsDir": "${join(sub, "objs")}"`);
+  });
+});
+
+describe("Appendix A.2", () => {
+  test("init, add, commit --compat-go gives the Go tool's bytes", () => {
+    const { dir, objects } = newRepo({ "a.txt": "hello\n", "c.json": '{"n":1.50,"x":null}\n' });
+    pvrOk(dir, ["add", "."]);
+    const staged = read(dir, ".pvr/new");
+    expect(staged).toBe(
+      `{"a.txt":{"ForceObject":false,"Sha":"${HELLO_SHA}"},"c.json":{"ForceObject":false,"Sha":"${sha256('{"n":1.50,"x":null}\n')}"}}`,
+    );
+    pvrOk(dir, ["commit", "--compat-go"]);
+    expect(read(dir, ".pvr/json")).toBe(`{"#spec":"pantavisor-service-system@1","a.txt":"${HELLO_SHA}","c.json":{"n":1.5E0}}`);
+    expect(read(objects, HELLO_SHA)).toBe("hello\n");
+    expect(existsSync(join(dir, ".pvr/new"))).toBe(false);
+    expect(read(dir, ".pvr/commitmsg")).toBe("** No commit message **");
+  });
+
+  test("the default commit keeps nulls and big integers", () => {
+    const { dir } = newRepo({ "c.json": '{"n":1.50,"x":null,"arr":[1,null],"big":12345678901234567890}' });
+    pvrOk(dir, ["add"]);
+    pvrOk(dir, ["commit", "-m", "lossless"]);
+    expect(read(dir, ".pvr/json")).toBe(
+      '{"#spec":"pantavisor-service-system@1","c.json":{"arr":[1,null],"big":12345678901234567890,"n":1.5E0,"x":null}}',
+    );
+    expect(read(dir, ".pvr/commitmsg")).toBe("lossless");
+  });
+
+  test("--compat-go rounds big integers through float64 like Go", () => {
+    const { dir } = newRepo({ "c.json": '{"arr":[1,null],"big":12345678901234567890}' });
+    pvrOk(dir, ["add"]);
+    pvrOk(dir, ["commit", "--compat-go"]);
+    expect(read(dir, ".pvr/json")).toContain('"c.json":{"arr":[1],"big":12345678901234567000}');
+  });
+});
+
+describe("status, diff, commit, reset", () => {
+  test("a full flow with nested, unicode, space-containing and empty files", () => {
+    const { dir, objects } = newRepo({
+      "bsp/kernel.img": "kernel",
+      "app/run.json": '{"name":"app","b":[1,2]}',
+      "dir with space/ünï cödé.txt": "unicode",
+      "empty": "",
+    });
+    expect(runPvr(dir, ["status"]).stdout).toBe("? app/run.json\n? bsp/kernel.img\n? dir with space/ünï cödé.txt\n? empty\n");
+    pvrOk(dir, ["add", "."]);
+    expect(pvrOk(dir, ["status"]).stdout).toBe("A app/run.json\nA bsp/kernel.img\nA dir with space/ünï cödé.txt\nA empty\n");
+    pvrOk(dir, ["commit", "-m", "first"]);
+    expect(pvrOk(dir, ["status"]).stdout).toBe("");
+    expect(pvrOk(dir, ["diff"]).stdout).toBe("{}\n");
+    const state = JSON.parse(read(dir, ".pvr/json"));
+    expect(state["empty"]).toBe(sha256(""));
+    expect(state["dir with space/ünï cödé.txt"]).toBe(sha256("unicode"));
+    expect(state["app/run.json"]).toEqual({ name: "app", b: [1, 2] });
+    expect(existsSync(join(objects, sha256("")))).toBe(true);
+
+    // change, delete, rename, edit JSON
+    writeFileSync(join(dir, "bsp/kernel.img"), "kernel2");
+    unlinkSync(join(dir, "empty"));
+    renameSync(join(dir, "dir with space/ünï cödé.txt"), join(dir, "renamed.txt"));
+    writeFileSync(join(dir, "app/run.json"), '{"name":"app2","b":[1,2]}');
+    expect(pvrOk(dir, ["status"]).stdout).toBe(
+      "D dir with space/ünï cödé.txt\nD empty\nC app/run.json\nC bsp/kernel.img\n? renamed.txt\n",
+    );
+    expect(JSON.parse(pvrOk(dir, ["diff"]).stdout)).toEqual({
+      "app/run.json": { name: "app2" },
+      "bsp/kernel.img": sha256("kernel2"),
+      "dir with space/ünï cödé.txt": null,
+      empty: null,
+    });
+    pvrOk(dir, ["add", "renamed.txt"]);
+    pvrOk(dir, ["commit"]);
+    const s2 = JSON.parse(read(dir, ".pvr/json"));
+    expect(Object.keys(s2).sort()).toEqual(["#spec", "app/run.json", "bsp/kernel.img", "renamed.txt"]);
+    expect(s2["renamed.txt"]).toBe(sha256("unicode"));
+
+    // reset restores files from the store, verifying them
+    rmSync(join(dir, "bsp"), { recursive: true });
+    writeFileSync(join(dir, "app/run.json"), "{}");
+    pvrOk(dir, ["checkout"]);
+    expect(read(dir, "bsp/kernel.img")).toBe("kernel2");
+    expect(read(dir, "app/run.json")).toBe('{\n    "b": [\n        1,\n        2\n    ],\n    "name": "app2"\n}');
+    expect(pvrOk(dir, ["status"]).stdout).toBe("");
+  });
+
+  test("add --raw stores a .json file as an object; json prints the working state", () => {
+    const { dir } = newRepo({ "cfg/raw.json": '{"a":1}', "cfg/inline.json": '{"b":2}' });
+    pvrOk(dir, ["add", "--raw", "cfg/raw.json"]);
+    pvrOk(dir, ["add", "cfg/inline.json"]);
+    pvrOk(dir, ["commit"]);
+    const state = JSON.parse(read(dir, ".pvr/json"));
+    expect(state["cfg/raw.json"]).toBe(sha256('{"a":1}'));
+    expect(state["cfg/inline.json"]).toEqual({ b: 2 });
+    expect(pvrOk(dir, ["json", "-c"]).stdout).toBe(`${read(dir, ".pvr/json")}\n`);
+  });
+
+  test("add DIR is recursive and works from a subdirectory; globs match", () => {
+    const { dir } = newRepo({ "a/b/c.txt": "c", "a/d.txt": "d", "x/1.bin": "1", "x/2.txt": "2" });
+    pvrOk(join(dir, "a"), ["add", "b"]);
+    expect(pvrOk(dir, ["status"]).stdout).toContain("A a/b/c.txt\n");
+    pvrOk(join(dir, "x"), ["add", "*.bin"]);
+    const out = pvrOk(dir, ["status"]).stdout;
+    expect(out).toContain("A x/1.bin\n");
+    expect(out).toContain("? x/2.txt\n");
+    expect(out).toContain("? a/d.txt\n");
+    const miss = runPvr(dir, ["add", "nothing*.zip"]);
+    expect(miss.code).not.toBe(0);
+    expect(miss.stderr).toContain("did not match any files");
+  });
+
+  test("reset --hardlink links objects read-only from the store", () => {
+    const { dir, objects } = newRepo({ "f.bin": "data" });
+    pvrOk(dir, ["add"]);
+    pvrOk(dir, ["commit"]);
+    unlinkSync(join(dir, "f.bin"));
+    pvrOk(dir, ["reset", "--hardlink"]);
+    const st = statSync(join(dir, "f.bin"));
+    expect(st.ino).toBe(statSync(join(objects, sha256("data"))).ino);
+    expect(st.mode & 0o777).toBe(0o444);
+  });
+
+  test("a tampered object is refused on checkout and the file is not replaced", () => {
+    const { dir, objects } = newRepo({ "f.bin": "good" });
+    pvrOk(dir, ["add"]);
+    pvrOk(dir, ["commit"]);
+    writeFileSync(join(objects, sha256("good")), "evil");
+    writeFileSync(join(dir, "f.bin"), "local edit");
+    const r = runPvr(dir, ["reset"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("wrong sha");
+    expect(read(dir, "f.bin")).toBe("local edit");
+  });
+
+  test("a trusted stat cache entry skips hashing, but never hides a same-size, same-mtime edit", () => {
+    const { dir } = newRepo({ "f.bin": "aaaa" });
+    pvrOk(dir, ["add"]);
+    pvrOk(dir, ["commit"]);
+    const file = join(dir, "f.bin");
+    const writeCache = (sha: string) => {
+      const st = statSync(file, { bigint: true });
+      const future = (BigInt(Date.now()) + 3_600_000n) * 1_000_000n;
+      writeFileSync(join(dir, ".pvr/statcache"), `pvr-statcache 1\n${sha}\t${st.size}\t${st.mtimeNs}\t${st.ctimeNs}\t${st.ino}\t${future}\tf.bin`);
+    };
+    // the cache is really consulted: a (deliberately wrong) trusted entry is believed
+    writeCache(sha256("zzzz"));
+    expect(pvrOk(dir, ["status"]).stdout).toBe("C f.bin\n");
+    writeCache(sha256("aaaa"));
+    expect(pvrOk(dir, ["status"]).stdout).toBe("");
+    // an edit that keeps size and mtime still moves ctime, so the entry is not trusted
+    const before = statSync(file);
+    writeFileSync(file, "bbbb");
+    utimesSync(file, before.atime, before.mtime);
+    expect(pvrOk(dir, ["status"]).stdout).toBe("C f.bin\n");
+  });
+
+  test("a corrupt stat cache costs nothing but time", () => {
+    const { dir } = newRepo({ "f.bin": "x" });
+    pvrOk(dir, ["add"]);
+    pvrOk(dir, ["commit"]);
+    writeFileSync(join(dir, ".pvr/statcache"), `pvr-statcache 1\n${"0".repeat(64)}\t1\t1\t1\t1\t99999999999999999999\tf.bin\ngarbage`);
+    expect(pvrOk(dir, ["status"]).stdout).toBe("");
+    writeFileSync(join(dir, "f.bin"), "y");
+    expect(pvrOk(dir, ["status"]).stdout).toBe("C f.bin\n");
+  });
+});
