@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { canonicalize, canonicalNumber, canonicalString, compareKeys } from "../agent/state/canonical";
 import { goMarshalIndent, tabIndent } from "../agent/state/indent";
-import { JsonNumber, type JsonValue, parseJson } from "../agent/state/json";
+import { JsonNumber, type JsonValue, parseJson, parseJsonStrict } from "../agent/state/json";
 
 const canon = (text: string) => canonicalize(parseJson(text));
 
@@ -142,6 +142,20 @@ describe("properties", () => {
         const bytes = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
         expect(ours).toEqual(bytes);
       }),
+    );
+  });
+});
+
+describe("native and hand-written parsers agree", () => {
+  test("on arbitrary documents, including big integers and odd keys", () => {
+    fc.assert(
+      fc.property(jsonTree, (v) => {
+        const text = canonicalize(v);
+        expect(canonicalize(parseJsonStrict(text))).toBe(text);
+        expect(canonicalize(parseJson(text))).toBe(text);
+        expect(Object.getPrototypeOf(parseJson(`{"a":{"b":${text}}}`))).toBe(null);
+      }),
+      { numRuns: 500 },
     );
   });
 });

@@ -170,9 +170,9 @@ describe("status, diff, commit, reset", () => {
     pvrOk(dir, ["commit"]);
     const file = join(dir, "f.bin");
     const writeCache = (sha: string) => {
-      const st = statSync(file, { bigint: true });
-      const future = (BigInt(Date.now()) + 3_600_000n) * 1_000_000n;
-      writeFileSync(join(dir, ".pvr/statcache"), `pvr-statcache 1\n${sha}\t${st.size}\t${st.mtimeNs}\t${st.ctimeNs}\t${st.ino}\t${future}\tf.bin`);
+      const st = statSync(file);
+      const stamp = `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+      writeFileSync(join(dir, ".pvr/statcache"), JSON.stringify({ v: 2, e: [["f.bin", sha, stamp, Date.now() + 3_600_000]] }));
     };
     // the cache is really consulted: a (deliberately wrong) trusted entry is believed
     writeCache(sha256("zzzz"));
@@ -190,7 +190,7 @@ describe("status, diff, commit, reset", () => {
     const { dir } = newRepo({ "f.bin": "x" });
     pvrOk(dir, ["add"]);
     pvrOk(dir, ["commit"]);
-    writeFileSync(join(dir, ".pvr/statcache"), `pvr-statcache 1\n${"0".repeat(64)}\t1\t1\t1\t1\t99999999999999999999\tf.bin\ngarbage`);
+    writeFileSync(join(dir, ".pvr/statcache"), `{"v":2,"e":[["f.bin","${"0".repeat(64)}",1,99999999999999]],garbage`);
     expect(pvrOk(dir, ["status"]).stdout).toBe("");
     writeFileSync(join(dir, "f.bin"), "y");
     expect(pvrOk(dir, ["status"]).stdout).toBe("C f.bin\n");

@@ -47,7 +47,7 @@ describe("clear errors that change nothing", () => {
     expect(r.code).toBe(6);
     expect(r.stderr).toContain("z/bad.json: invalid JSON: invalid literal at line 3 column 8");
     expect(snapshotTree(join(dir, ".."))).toEqual(before);
-    expect(readdirSync(objects).filter((n) => n !== ".pvr-tmp")).toEqual([]);
+    expect(readdirSync(objects).filter((n) => n !== ".pvr-tmp")).toEqual([sha256("a")]);
     const add = runPvr(dir, ["add", "z/bad.json"]);
     expect(add.code).toBe(6);
     expect(add.stderr).toContain("z/bad.json");
@@ -69,15 +69,15 @@ describe("clear errors that change nothing", () => {
     for (const p of [join(dir, ".."), dir, join(dir, ".pvr")]) chmodSync(p, 0o777);
     const objects = join(dir, "..", ".pvrcfg", "objects");
     for (const p of [join(objects, ".."), objects]) chmodSync(p, 0o777);
-    const before = read(join(dir, ".pvr/json"));
+    writeFileSync(join(dir, "ok.bin"), "changed, so the commit has to store it");
+    const before = snapshotTree(join(dir, ".."));
     const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BUN, CLI, "commit"], {
       cwd: dir,
       env: { ...process.env, PVR_CONFIG_DIR: join(dir, "..", ".pvrcfg"), HOME: "/nonexistent" },
     });
     expect(r.stderr.toString()).toContain("secret.bin: permission denied");
     expect(r.exitCode).toBe(8);
-    expect(read(join(dir, ".pvr/json"))).toBe(before);
-    expect(readdirSync(objects).filter((n) => n !== ".pvr-tmp")).toEqual([]);
+    expect(snapshotTree(join(dir, ".."))).toEqual(before);
   });
 
   test("a lock held by a live process is named; a dead holder's lock is taken over", () => {
@@ -112,21 +112,29 @@ const canMount = (() => {
 })();
 
 describe("a full disk", () => {
-  test.skipIf(!canMount)("commit fails with exit 9, .pvr/json unchanged, no partial objects", () => {
+  test.skipIf(!canMount)("add and commit fail with exit 9, state unchanged, no partial objects", () => {
     const fs = mountTmpfs("256k") as string;
     const base = tmpdir();
     const dir = join(base, "repo");
     mkdirSync(dir);
     pvrOk(dir, ["init", "--objects", join(fs, "objects")]);
     writeFileSync(join(dir, "small.bin"), "s");
-    writeFileSync(join(dir, "big.bin"), Buffer.alloc(1 << 20, 7));
     pvrOk(dir, ["add"]);
-    const before = read(join(dir, ".pvr/json"));
+    writeFileSync(join(dir, "big.bin"), Buffer.alloc(1 << 20, 7));
+    const before = snapshotTree(dir);
+    const add = runPvr(dir, ["add", "big.bin"]);
+    expect(add.code).toBe(9);
+    expect(add.stderr).toContain("no space left on device");
+    expect(snapshotTree(dir)).toEqual(before);
+    // a tracked file grown past the free space: commit must store it and cannot
+    writeFileSync(join(dir, "small.bin"), Buffer.alloc(1 << 20, 8));
+    const json = read(join(dir, ".pvr/json"));
     const r = runPvr(dir, ["commit"]);
     expect(r.code).toBe(9);
     expect(r.stderr).toContain("no space left on device");
-    expect(read(join(dir, ".pvr/json"))).toBe(before);
+    expect(read(join(dir, ".pvr/json"))).toBe(json);
     expectStoreSound(join(fs, "objects"));
+    expect(readdirSync(join(fs, "objects", ".pvr-tmp"))).toEqual([]);
   });
 });
 
@@ -157,7 +165,7 @@ describe("concurrency and crashes", () => {
     pvrOk(dir, ["add"]);
     const old = read(join(dir, ".pvr/json"));
     for (const delay of [60, 150, 300]) {
-      const p = Bun.spawn([BUN, CLI, "commit"], { cwd: dir, env: { ...process.env, PVR_CONFIG_DIR: join(dir, "..", ".pvrcfg") } });
+      const p = Bun.spawn([BUN, CLI, "commit"], { cwd: dir, env: { ...process.env, PVR_CONFIG_DIR: join(dir, "..", ".pvrcfg") }, stderr: "ignore" });
       await Bun.sleep(delay);
       p.kill("SIGKILL");
       await p.exited;

@@ -76,7 +76,7 @@ export class ObjectStore {
    * differently (the file changed, or a source object is corrupt), nothing is installed.
    * With `fsync: false` the caller makes the batch durable later (see agent/fsutil/sync.ts).
    */
-  installFile(src: string, opts: { expected?: string; fsync?: boolean } = {}): HashResult & { path: string } {
+  installFile(src: string, opts: { expected?: string; fsync?: boolean } = {}): HashResult & { path: string; fresh: boolean } {
     const { expected, fsync = true } = opts;
     this.ensureDir();
     const tmp = tempPath(this.tmpDir, "object");
@@ -105,9 +105,10 @@ export class ObjectStore {
       closeSync(outFd);
       outFd = undefined;
       const final = join(this.dir, sha);
-      if (existsSync(final)) unlinkSync(tmp);
-      else renameSync(tmp, final);
-      return { sha, size, path: final };
+      const fresh = !existsSync(final);
+      if (fresh) renameSync(tmp, final);
+      else unlinkSync(tmp);
+      return { sha, size, path: final, fresh };
     } catch (err) {
       if (outFd !== undefined) closeSync(outFd);
       try {

@@ -3,11 +3,14 @@
  * tool, paths are relative to the current directory, a directory is added recursively, a
  * pattern that matches nothing is an error, and JSON files are checked to parse right away.
  */
-import { statSync } from "node:fs";
+import { type Stats, statSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
 import { hashFile } from "../objects/store";
+import { syncFiles } from "../fsutil/sync";
+import { isInlineJson } from "../state/model";
 import { type Repo, readJsonFile } from "./repo";
+import { StatCache } from "./statcache";
 import { walkFiles, type WorkingFile } from "./working";
 
 export interface AddOptions {
@@ -46,6 +49,14 @@ function filesFor(repo: Repo, cwd: string, pattern: string): WorkingFile[] {
   return matched;
 }
 
+function statOrThrow(path: string): Stats {
+  try {
+    return statSync(path);
+  } catch (err) {
+    throw fromSystemError(err, `cannot read ${path}`);
+  }
+}
+
 export function addFiles(repo: Repo, opts: AddOptions): string[] {
   const patterns = opts.patterns.length === 0 ? [repo.root] : opts.patterns;
   const files = new Map<string, WorkingFile>();
@@ -53,18 +64,30 @@ export function addFiles(repo: Repo, opts: AddOptions): string[] {
 
   const pristine = repo.pristine();
   const staged = repo.staged();
+  const cache = StatCache.load(repo.pvrDir);
+  const hashedAt = Date.now();
+  const inline = (f: WorkingFile) => !opts.raw && isInlineJson(f.key, pristine[f.key]) && !staged[f.key]?.ForceObject;
+  // JSON first, so a bad file fails before anything is stored
+  for (const f of files.values()) if (inline(f)) readJsonFile(f.abs, f.key);
+
+  // Like `git add`, the bytes go to the object store now (hashed while copied), so the commit
+  // that follows finds them there and, through the stat cache, does not read the files again.
+  repo.objects.ensureDir();
+  const written: string[] = [];
   for (const f of files.values()) {
-    if (f.key.endsWith(".json") && !opts.raw && !(f.key in pristine && typeof pristine[f.key] === "string")) {
-      readJsonFile(f.abs, f.key);
-    }
     let sha: string;
-    try {
-      sha = hashFile(f.abs).sha;
-    } catch (err) {
-      throw fromSystemError(err, `cannot read ${f.abs}`);
+    if (inline(f)) sha = hashFile(f.abs).sha;
+    else {
+      const st = statOrThrow(f.abs);
+      const stored = repo.objects.installFile(f.abs, { fsync: false });
+      if (stored.fresh) written.push(stored.path);
+      cache.record(f.key, st, stored.sha, hashedAt);
+      sha = stored.sha;
     }
     staged[f.key] = { ForceObject: opts.raw, Sha: sha };
   }
+  syncFiles(repo.objects.dir, written);
   repo.writeStaged(staged);
+  cache.save();
   return [...files.keys()];
 }

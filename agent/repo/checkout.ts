@@ -144,7 +144,7 @@ export function checkoutState(repo: Repo, state: State, opts: CheckoutOptions = 
     const sha = (value as string).toLowerCase();
     if (!opts.hardlink) {
       try {
-        if (cache.lookup(key, statSync(target, { bigint: true })) === sha) continue;
+        if (cache.lookup(key, statSync(target)) === sha) continue;
       } catch {}
     }
     const src = repo.objects.path(sha);

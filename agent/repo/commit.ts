@@ -52,7 +52,7 @@ export function commit(repo: Repo, opts: CommitOptions = {}): CommitResult {
       if (sha === prev.toLowerCase()) return sha;
     }
     const r = repo.objects.installFile(file.abs, { fsync: false });
-    written.push(r.path);
+    if (r.fresh) written.push(r.path);
     return r.sha;
   };
   const scan = scanWorking(repo, pristine, staged, { hasher });
@@ -64,7 +64,7 @@ export function commit(repo: Repo, opts: CommitOptions = {}): CommitResult {
     const sha = scan.state[key] as string;
     if (file === undefined || repo.objects.has(sha)) continue;
     const r = repo.objects.installFile(file, { expected: sha, fsync: false });
-    written.push(r.path);
+    if (r.fresh) written.push(r.path);
   }
   syncFiles(repo.objects.dir, written);
 

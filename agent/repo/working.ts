@@ -4,15 +4,14 @@
  * stat cache), and list untracked files. `.pvr/`, `.pv/` and an in-tree objects directory are
  * never part of the state.
  */
-import { accessSync, type BigIntStats, constants, lstatSync, readdirSync, statSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { accessSync, constants, type Dirent, lstatSync, readdirSync, type Stats, statSync } from "node:fs";
 import { fromSystemError, PvrError } from "../errors";
 import { hashFile } from "../objects/store";
 import { compareKeys } from "../state/canonical";
 import type { JsonValue } from "../state/json";
 import { DEFAULT_SPEC, isInlineJson, SPEC_KEY, type State } from "../state/model";
 import { readJsonFile, type Repo, type Staged } from "./repo";
-import { nowNs, StatCache } from "./statcache";
+import { StatCache } from "./statcache";
 
 export interface WorkingFile {
   key: string;
@@ -25,23 +24,20 @@ export function walkFiles(repo: Repo, dir = repo.root): Generator<WorkingFile> {
 }
 
 function* walkDir(repo: Repo, dir: string, objectsDir: string): Generator<WorkingFile> {
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = readdirSync(dir);
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
     throw fromSystemError(err, `cannot read directory ${dir}`);
   }
-  names.sort(compareKeys);
-  for (const name of names) {
-    const abs = join(dir, name);
+  entries.sort((a, b) => compareKeys(a.name, b.name));
+  for (const entry of entries) {
+    const name = entry.name;
+    const abs = `${dir}/${name}`;
+    // some filesystems report no type in readdir: ask lstat then
+    const st = entry.isFile() || entry.isDirectory() || entry.isSymbolicLink() ? entry : lstatOrThrow(abs);
     if (dir === repo.root && (name === ".pvr" || name === ".pv")) continue;
     if (abs === objectsDir) continue;
-    let st;
-    try {
-      st = lstatSync(abs);
-    } catch (err) {
-      throw fromSystemError(err, `cannot stat ${abs}`);
-    }
     if (st.isDirectory()) {
       yield* walkDir(repo, abs, objectsDir);
       continue;
@@ -58,13 +54,20 @@ function* walkDir(repo: Repo, dir: string, objectsDir: string): Generator<Workin
       }
       if (!target.isFile()) continue;
     } else if (!st.isFile()) continue;
-    const rel = relative(repo.root, abs);
-    yield { key: sep === "/" ? rel : rel.split(sep).join("/"), abs };
+    yield { key: abs.slice(repo.root.length + 1), abs };
+  }
+}
+
+function lstatOrThrow(path: string): Stats {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    throw fromSystemError(err, `cannot stat ${path}`);
   }
 }
 
 /** How to get the sha of a non-inline file; commit swaps in one that stores while hashing. */
-export type ObjectHasher = (file: WorkingFile, st: BigIntStats) => string;
+export type ObjectHasher = (file: WorkingFile, st: Stats) => string;
 
 export interface WorkingScan {
   state: State;
@@ -86,13 +89,13 @@ export function scanWorking(
   const untracked: string[] = [];
   const objectFiles = new Map<string, string>();
   const seen = new Set<string>();
-  const hashedAt = nowNs();
+  const hashedAt = Date.now();
   const defaultHasher: ObjectHasher = (f) => hashFile(f.abs).sha;
   const hasher = opts.hasher ?? defaultHasher;
 
   // Inline JSON is parsed (and every object file stat'ed) before any object is hashed, so a
   // bad JSON file or an unreadable file fails a commit before it stores anything.
-  const objects: { file: WorkingFile; stat: BigIntStats }[] = [];
+  const objects: { file: WorkingFile; stat: Stats }[] = [];
   for (const file of walkFiles(repo)) {
     const { key, abs } = file;
     const pv = pristine[key];
@@ -106,7 +109,7 @@ export function scanWorking(
       continue;
     }
     try {
-      objects.push({ file, stat: statSync(abs, { bigint: true }) });
+      objects.push({ file, stat: statSync(abs) });
       if (opts.hasher) accessSync(abs, constants.R_OK);
     } catch (err) {
       throw fromSystemError(err, `cannot read ${abs}`);

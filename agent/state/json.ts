@@ -39,8 +39,45 @@ export function newObject(): JsonObject {
 
 const NUMBER_RE = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 
-/** Parses one JSON document; trailing non-whitespace is an error (unlike Go's decoder). */
+const HAS_NUMBER = /[:[,]\s*-?\d|^\s*-?\d/;
+
+type Reviver = (this: unknown, key: string, value: unknown, context: { source: string }) => unknown;
+
+/** Numbers keep their source text; objects lose their prototype. */
+const revive: Reviver = (_key, value, context) => {
+  if (typeof value === "number") return new JsonNumber(context.source);
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) Object.setPrototypeOf(value, null);
+  return value;
+};
+
+function dropPrototypes(v: unknown): void {
+  if (Array.isArray(v)) for (const x of v) dropPrototypes(x);
+  else if (v !== null && typeof v === "object") {
+    Object.setPrototypeOf(v, null);
+    for (const k in v) dropPrototypes((v as Record<string, unknown>)[k]);
+  }
+}
+
+/**
+ * Parses one JSON document; trailing non-whitespace is an error (unlike Go's decoder). The
+ * engine's native parser does the work (with JSON.parse source text access for numbers); the
+ * hand-written parser below only runs to explain a syntax error with a line and column.
+ */
 export function parseJson(text: string): JsonValue {
+  try {
+    if (HAS_NUMBER.test(text)) return JSON.parse(text, revive as Parameters<typeof JSON.parse>[1]) as JsonValue;
+    const v = JSON.parse(text) as JsonValue;
+    dropPrototypes(v);
+    return v;
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    parseJsonStrict(text);
+    throw new JsonSyntaxError(err.message, 0, 1, 1);
+  }
+}
+
+/** The hand-written parser: same grammar, precise error positions, no native engine needed. */
+export function parseJsonStrict(text: string): JsonValue {
   const p = new Parser(text);
   p.ws();
   const v = p.value(0);

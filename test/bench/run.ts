@@ -1,0 +1,16 @@
+/**
+ * `npm run bench`: builds dist/pvr and runs every benchmark under test/bench side by side with
+ * its peers, printing markdown tables with ratios. BENCH_DIR keeps generated data between runs;
+ * BENCH_RUNS sets the repetitions (median reported).
+ */
+import { mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runEngineBench } from "./engine.bench";
+import { ROOT, sh } from "./lib";
+
+sh(`"${process.execPath}" cross/build.ts`, ROOT);
+const work = process.env.BENCH_DIR ?? join(tmpdir(), "pvr-bench");
+mkdirSync(work, { recursive: true });
+console.log(`pvr benchmarks in ${work} (median of ${process.env.BENCH_RUNS ?? 3} runs)`);
+runEngineBench(work);
