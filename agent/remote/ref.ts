@@ -62,7 +62,7 @@ export function resolveRef(ref: string, cwd: string, opts: { mustExist?: boolean
   if (!existsSync(path)) {
     const segs = base.split("/");
     if (segs.length === 2 && segs.every((s) => s !== "" && s !== "." && s !== "..")) {
-      throw httpNotSupported(ref, `is not a local path, so it names a Hub device (https://pvr.pantahub.com/${base}); write ./${base} for a new local directory`);
+      throw httpNotSupported(ref, `is not a local path, so it names a Hub device (https://pvr.pantahub.com/${base})${mustExist ? "" : `; write ./${base} for a new local directory`}`);
     }
     if (mustExist) throw PvrError.notFound(`${JSON.stringify(ref)}: no such file or directory (expected a checkout, a repository directory or an export tarball)`);
   }

@@ -33,8 +33,8 @@ function classify(entry: ReadEntry): Member {
   if (raw.startsWith("/") || /^[A-Za-z]:/.test(raw)) throw PvrError.unsafe(`tarball member ${shown} has an absolute name`);
   const segs = raw.split("/");
   if (segs.includes("..")) throw PvrError.unsafe(`tarball member ${shown} escapes with '..'`);
-  while (segs.length > 1 && segs[0] === ".") segs.shift();
   if (entry.type === "Directory" && segs.length > 1 && segs[segs.length - 1] === "") segs.pop();
+  while (segs.length > 1 && segs[0] === ".") segs.shift();
   const name = segs.join("/");
   switch (entry.type) {
     case "Directory":
@@ -106,12 +106,12 @@ async function parseMembers(file: string, staging: Staging): Promise<Buffer[] | 
     }
     if (member?.kind === "object") {
       const sink = staging.begin(member.sha);
-      entry.on("data", (c: Buffer) => {
-        if (failure === undefined) sink.write(c, fail);
-      });
       entry.on("end", () => {
         if (failure === undefined) sink.finish(fail);
         else sink.abort();
+      });
+      entry.on("data", (c: Buffer) => {
+        if (failure === undefined) sink.write(c, fail);
       });
       return;
     }

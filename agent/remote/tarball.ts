@@ -20,27 +20,18 @@ import { fromSystemError, PvrError } from "../errors";
 import { fsyncDir, tempPath } from "../fsutil/durable";
 import type { ObjectStore } from "../objects/store";
 import { canonicalize } from "../state/canonical";
-import { newObject } from "../state/json";
 import { objectIds, SPEC_KEY, type State } from "../state/model";
+import { parseFragment, selectParts } from "../state/parts";
 
 export { readTarball, type ReadTarballOptions } from "./tarball-read";
 
 const CHUNK = 1 << 20;
 
-/** Whether `key` belongs to part `p`: equal to it, or below it (`p/…`). */
-export function inPart(key: string, p: string): boolean {
-  const prefix = p.endsWith("/") ? p : `${p}/`;
-  return key === p || key.startsWith(prefix);
-}
-
-/** The keys of `state` selected by `parts` (all when empty); `#spec` is always kept. */
-export function selectParts(state: State, parts: string[] = []): State {
-  const wanted = parts.filter((p) => p !== "");
-  const out = newObject();
-  for (const [k, v] of Object.entries(state)) {
-    if (k === SPEC_KEY || wanted.length === 0 || wanted.some((p) => inPart(k, p))) out[k] = v;
-  }
-  return out;
+/** The keys of `state` in `parts` (all when empty; `-p` items remove); `#spec` is always kept. */
+export function exportSelection(state: State, parts: string[] = []): State {
+  const selected = selectParts(state, parseFragment(parts.filter((p) => p !== "").join(",")));
+  if (typeof state[SPEC_KEY] === "string") selected[SPEC_KEY] = state[SPEC_KEY];
+  return selected;
 }
 
 /** True when a file name asks for gzip (Go: suffix `.gz` or `.tgz`, any case). */
@@ -97,19 +88,23 @@ async function* members(json: Buffer, store: ObjectStore, ids: string[]): AsyncG
   yield Buffer.alloc(1024);
 }
 
+async function writeTo(source: Readable, gzip: boolean, dest: Writable): Promise<void> {
+  if (gzip) await pipeline(source, createGzip(), dest);
+  else await pipeline(source, dest);
+}
+
 /** Writes `state` (filtered by `opts.parts`) and its objects as an export tarball to `file`. */
 export async function exportTarball(state: State, store: ObjectStore, file: string, opts: { parts?: string[] } = {}): Promise<void> {
-  const selected = selectParts(state, opts.parts);
+  const selected = exportSelection(state, opts.parts);
   const json = Buffer.from(canonicalize(selected), "utf8");
   const source = Readable.from(members(json, store, objectIds(selected)), { objectMode: false });
-  const gzip = wantsGzip(file) ? [createGzip()] : [];
   if (file === "-") {
-    await pipeline([source, ...gzip, process.stdout as unknown as Writable]);
+    await writeTo(source, false, process.stdout as unknown as Writable);
     return;
   }
   const tmp = tempPath(dirname(file), basename(file));
   try {
-    await pipeline([source, ...gzip, createWriteStream(tmp, { flags: "wx", mode: 0o644 })]);
+    await writeTo(source, wantsGzip(file), createWriteStream(tmp, { flags: "wx", mode: 0o644 }));
     const fd = openSync(tmp, "r");
     try {
       fsyncSync(fd);

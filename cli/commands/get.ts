@@ -22,8 +22,9 @@ export const command: Command = {
     const repo = Repo.find(ctx.cwd);
     const lock = repo.lock("get");
     try {
-      const ref = args[0] ?? defaultGetRef(repo, "get");
-      const r = await getRepo(repo, ref, ctx.cwd, {
+      // a remembered ref is absolute, or (written by the Go tool) relative to the checkout root
+      const [ref, cwd] = args[0] !== undefined ? [args[0], ctx.cwd] : [defaultGetRef(repo, "get"), repo.root];
+      const r = await getRepo(repo, ref, cwd, {
         merge: false,
         renameTo: flags.as as string | undefined,
         log: (l) => ctx.err(`${l}\n`),

@@ -21,8 +21,9 @@ export const command: Command = {
     const repo = Repo.find(ctx.cwd);
     const lock = repo.lock("merge");
     try {
-      const ref = args[0] ?? defaultGetRef(repo, "merge");
-      const r = await getRepo(repo, ref, ctx.cwd, {
+      // a remembered ref is absolute, or (written by the Go tool) relative to the checkout root
+      const [ref, cwd] = args[0] !== undefined ? [args[0], ctx.cwd] : [defaultGetRef(repo, "merge"), repo.root];
+      const r = await getRepo(repo, ref, cwd, {
         merge: true,
         renameTo: flags.as as string | undefined,
         log: (l) => ctx.err(`${l}\n`),

@@ -1,0 +1,116 @@
+/**
+ * Deploy, step 1 (pure): merge the sources' states and turn the result into a list of typed
+ * steps that build a trail directory (spec pvr-format 9.3, device.md 1.4 and 2.6). Everything
+ * that can be checked without touching the disk is checked here, before anything is written:
+ * safe keys (checkState), no key that is both a file and a directory, no key under `.pv/`,
+ * every object available, and the boot files `bsp/run.json` names.
+ *
+ * Merging: sources apply in order. A source with `#parts` replaces those parts (and `-part`
+ * removes one), as `pvr get` does. A source without parts replaces the parts it contains:
+ * the first path segment of each key, except `_config/<app>/…` (part `_config/<app>`) and
+ * top-level files or `_sigs/<name>.json`, which stand alone. So `deploy DIR a.tgz b.tgz` keeps
+ * a's parts unless b ships a newer copy of them. `#spec` is the last non-empty one, else the
+ * default; never "" (Go bug 17.2 item 9).
+ */
+import { PvrError } from "../errors";
+import { canonicalize, compareKeys } from "../state/canonical";
+import { newObject } from "../state/json";
+import { checkState, DEFAULT_SPEC, isInlineJson, SPEC_KEY, type State } from "../state/model";
+import { applyGet, inPart, type Parts } from "../state/parts";
+import { emptyConfig, formatConfig } from "../repo/config";
+import { bootLinks } from "./bootlinks";
+
+export interface DeploySource {
+  label: string;
+  state: State;
+  parts: Parts;
+}
+
+export type DeployStep =
+  | { kind: "mkdir"; path: string }
+  | { kind: "link"; path: string; sha: string }
+  | { kind: "copy"; path: string; sha: string }
+  | { kind: "write"; path: string; text: string }
+  | { kind: "bootlink"; path: string; target: string };
+
+export interface DeployPlan {
+  state: State;
+  steps: DeployStep[];
+  warnings: string[];
+}
+
+/** The part a key belongs to when its source names no parts. */
+export function partOf(key: string): string {
+  const segs = key.split("/");
+  if (segs.length === 1 || segs[0] === "_sigs") return key;
+  if (segs[0] === "_config") return segs.length >= 3 ? `_config/${segs[1]}` : key;
+  return segs[0] as string;
+}
+
+export function mergeSources(sources: DeploySource[]): { state: State; warnings: string[] } {
+  let state = newObject() as State;
+  let spec: string | undefined;
+  const warnings: string[] = [];
+  for (const src of sources) {
+    const { exclude } = src.parts;
+    const brought = Object.keys(src.state).filter((k) => k !== SPEC_KEY && !exclude.some((p) => inPart(k, p)));
+    const include = src.parts.include.length ? src.parts.include : [...new Set(brought.map(partOf))];
+    if (include.length) state = applyGet(state, src.state, { include, exclude });
+    else for (const k of Object.keys(state)) if (exclude.some((p) => inPart(k, p))) delete state[k];
+    const s = src.state[SPEC_KEY];
+    if (typeof s === "string" && s !== "") {
+      if (spec !== undefined && spec !== s) warnings.push(`${src.label} has #spec ${s}, replacing ${spec}`);
+      spec = s;
+    }
+  }
+  state[SPEC_KEY] = spec ?? DEFAULT_SPEC;
+  return { state, warnings };
+}
+
+function parentDirs(key: string): string[] {
+  const segs = key.split("/");
+  return segs.slice(1).map((_, i) => segs.slice(0, i + 1).join("/"));
+}
+
+/**
+ * Plans a deployment of `state`. `has(sha)` says whether an object can be linked; `objectsDir`
+ * goes into the deployment's `.pvr/config`.
+ */
+export function planDeploy(state: State, opts: { objectsDir: string; has: (sha: string) => boolean }): DeployPlan {
+  checkState(state, "deploy state");
+  if (typeof state[SPEC_KEY] !== "string" || state[SPEC_KEY] === "") throw PvrError.badState("deploy state: #spec must be a non-empty string");
+  const keys = Object.keys(state)
+    .filter((k) => k !== SPEC_KEY)
+    .sort(compareKeys);
+  const keySet = new Set(keys);
+  const dirs = new Set<string>();
+  const missing: string[] = [];
+  const files: DeployStep[] = [];
+  for (const key of keys) {
+    if (key.split("/")[0] === ".pv") throw PvrError.unsafe(`deploy state: key ${JSON.stringify(key)} is inside .pv/, which holds the boot links`);
+    for (const d of parentDirs(key)) {
+      if (keySet.has(d)) throw PvrError.badState(`deploy state: ${JSON.stringify(d)} is both a file and the directory of ${JSON.stringify(key)}`);
+      dirs.add(d);
+    }
+    const value = state[key];
+    if (isInlineJson(key, value)) files.push({ kind: "write", path: key, text: canonicalize(value ?? null) });
+    else {
+      const sha = (value as string).toLowerCase();
+      if (!opts.has(sha)) missing.push(`${key} (${sha})`);
+      // Pantavisor copies `.bind` keys instead of linking them (device.md 1.4).
+      files.push({ kind: key.endsWith(".bind") ? "copy" : "link", path: key, sha });
+    }
+  }
+  if (missing.length) {
+    const more = missing.length > 5 ? ` and ${missing.length - 5} more` : "";
+    throw PvrError.notFound(`objects missing from ${opts.objectsDir}: ${missing.slice(0, 5).join(", ")}${more}`);
+  }
+  const boot = bootLinks(state);
+  const steps: DeployStep[] = [...[...dirs].sort(compareKeys).map((path): DeployStep => ({ kind: "mkdir", path })), ...files];
+  steps.push({ kind: "mkdir", path: ".pvr" });
+  steps.push({ kind: "write", path: ".pvr/json", text: canonicalize(state) });
+  steps.push({ kind: "write", path: ".pvr/config", text: formatConfig(emptyConfig(opts.objectsDir)) });
+  steps.push({ kind: "mkdir", path: ".pv" });
+  for (const l of boot.links) steps.push({ kind: "bootlink", path: l.link, target: l.target });
+  return { state, steps, warnings: boot.warnings };
+}
