@@ -92,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  const code = await main(process.argv.slice(2));
-  process.exitCode = code;
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { StatCache } from "../agent/repo/statcache";
 import { newRepo, pvrOk, runPvr, sha256 } from "./helpers";
 
 const HELLO_SHA = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
@@ -170,9 +171,9 @@ describe("status, diff, commit, reset", () => {
     pvrOk(dir, ["commit"]);
     const file = join(dir, "f.bin");
     const writeCache = (sha: string) => {
-      const st = statSync(file);
-      const stamp = `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
-      writeFileSync(join(dir, ".pvr/statcache"), JSON.stringify({ v: 2, e: [["f.bin", sha, stamp, Date.now() + 3_600_000]] }));
+      const cache = new StatCache(join(dir, ".pvr/statcache"));
+      cache.record("f.bin", statSync(file), sha, Date.now() + 3_600_000);
+      cache.save();
     };
     // the cache is really consulted: a (deliberately wrong) trusted entry is believed
     writeCache(sha256("zzzz"));
@@ -190,9 +191,39 @@ describe("status, diff, commit, reset", () => {
     const { dir } = newRepo({ "f.bin": "x" });
     pvrOk(dir, ["add"]);
     pvrOk(dir, ["commit"]);
-    writeFileSync(join(dir, ".pvr/statcache"), `{"v":2,"e":[["f.bin","${"0".repeat(64)}",1,99999999999999]],garbage`);
+    writeFileSync(join(dir, ".pvr/statcache"), Buffer.concat([Buffer.from("PVRSC4\n\0"), Buffer.alloc(56, 0xff), Buffer.from("garbage")]));
     expect(pvrOk(dir, ["status"]).stdout).toBe("");
     writeFileSync(join(dir, "f.bin"), "y");
     expect(pvrOk(dir, ["status"]).stdout).toBe("C f.bin\n");
+  });
+
+  test("the clean-tree fast path of status notices edits, deletions, new files and a replaced .pvr/json", async () => {
+    const { dir } = newRepo({ "a.bin": "aaaa", "b.json": '{"x":1}', "c/d.bin": "dddd" });
+    pvrOk(dir, ["add"]);
+    pvrOk(dir, ["commit"]);
+    await Bun.sleep(120); // past the racy window, so the cache may vouch for these files
+    expect(pvrOk(dir, ["status"]).stdout).toBe("");
+    expect(pvrOk(dir, ["status"]).stdout).toBe("");
+    writeFileSync(join(dir, "new.txt"), "n");
+    expect(pvrOk(dir, ["status"]).stdout).toBe("? new.txt\n");
+    const st = statSync(join(dir, "a.bin"));
+    writeFileSync(join(dir, "a.bin"), "AAAA");
+    utimesSync(join(dir, "a.bin"), st.atime, st.mtime);
+    expect(pvrOk(dir, ["status"]).stdout).toBe("C a.bin\n? new.txt\n");
+    writeFileSync(join(dir, "a.bin"), "aaaa");
+    writeFileSync(join(dir, "b.json"), '{"x":2}');
+    expect(pvrOk(dir, ["status"]).stdout).toBe("C b.json\n? new.txt\n");
+    writeFileSync(join(dir, "b.json"), '{"x":1}');
+    unlinkSync(join(dir, "c/d.bin"));
+    expect(pvrOk(dir, ["status"]).stdout).toBe("D c/d.bin\n? new.txt\n");
+    writeFileSync(join(dir, "c/d.bin"), "dddd");
+    unlinkSync(join(dir, "new.txt"));
+    await Bun.sleep(120);
+    expect(pvrOk(dir, ["status"]).stdout).toBe("");
+    // a new committed state (as `pvr get` writes it) with the tree untouched
+    const state = JSON.parse(read(dir, ".pvr/json"));
+    state["a.bin"] = sha256("other");
+    writeFileSync(join(dir, ".pvr/json"), JSON.stringify(state));
+    expect(pvrOk(dir, ["status"]).stdout).toBe("C a.bin\n");
   });
 });

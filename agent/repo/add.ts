@@ -6,6 +6,7 @@
 import { type Stats, statSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
+import { installAll } from "../objects/parallel";
 import { hashFile } from "../objects/store";
 import { syncFiles } from "../fsutil/sync";
 import { isInlineJson } from "../state/model";
@@ -57,7 +58,7 @@ function statOrThrow(path: string): Stats {
   }
 }
 
-export function addFiles(repo: Repo, opts: AddOptions): string[] {
+export async function addFiles(repo: Repo, opts: AddOptions): Promise<string[]> {
   const patterns = opts.patterns.length === 0 ? [repo.root] : opts.patterns;
   const files = new Map<string, WorkingFile>();
   for (const p of patterns) for (const f of filesFor(repo, opts.cwd, p)) files.set(f.key, f);
@@ -73,20 +74,21 @@ export function addFiles(repo: Repo, opts: AddOptions): string[] {
   // Like `git add`, the bytes go to the object store now (hashed while copied), so the commit
   // that follows finds them there and, through the stat cache, does not read the files again.
   repo.objects.ensureDir();
-  const written: string[] = [];
-  for (const f of files.values()) {
-    let sha: string;
-    if (inline(f)) sha = hashFile(f.abs).sha;
-    else {
-      const st = statOrThrow(f.abs);
-      const stored = repo.objects.installFile(f.abs, { fsync: false });
-      if (stored.fresh) written.push(stored.path);
-      cache.record(f.key, st, stored.sha, hashedAt);
-      sha = stored.sha;
-    }
+  const objects = [...files.values()].filter((f) => !inline(f)).map((f) => ({ f, st: statOrThrow(f.abs) }));
+  const stored = await installAll(
+    repo.objects,
+    objects.map(({ f, st }) => ({ src: f.abs, size: st.size })),
+  );
+  syncFiles(
+    repo.objects.dir,
+    stored.filter((r) => r.fresh).map((r) => r.path),
+  );
+  objects.forEach(({ f, st }, i) => {
+    const sha = (stored[i] as { sha: string }).sha;
+    cache.record(f.key, st, sha, hashedAt);
     staged[f.key] = { ForceObject: opts.raw, Sha: sha };
-  }
-  syncFiles(repo.objects.dir, written);
+  });
+  for (const f of files.values()) if (inline(f)) staged[f.key] = { ForceObject: opts.raw, Sha: hashFile(f.abs).sha };
   repo.writeStaged(staged);
   cache.save();
   return [...files.keys()];

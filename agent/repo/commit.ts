@@ -14,7 +14,9 @@ import { isSha, type State } from "../state/model";
 import type { Repo } from "./repo";
 import { type Changes, computeChanges } from "./status";
 import type { ObjectHasher } from "./working";
-import { scanWorking } from "./working";
+import { scanWorking, settleCache } from "./working";
+import { stampOf } from "./statcache";
+import { statSync } from "node:fs";
 
 export const DEFAULT_COMMIT_MESSAGE = "** No commit message **";
 
@@ -78,6 +80,7 @@ export function commit(repo: Repo, opts: CommitOptions = {}): CommitResult {
   writeFileDurable(repo.path("commitmsg"), opts.message ?? DEFAULT_COMMIT_MESSAGE);
   repo.writePristine(state);
   repo.clearStaged();
+  settleCache(scan.cache, scan.state, state, stampOf(statSync(repo.path("json"))));
   return { changes, state, storedObjects: written.length };
 }
 

@@ -12,6 +12,7 @@ import { isJsonObject, type JsonValue, JsonSyntaxError, parseJson } from "../sta
 import { checkState, type State } from "../state/model";
 import { emptyConfig, formatConfig, parseConfig, type PvrConfig } from "./config";
 import { RepoLock } from "./lock";
+import { type Stamp, stampOf } from "./statcache";
 
 export interface StagedFile {
   ForceObject: boolean;
@@ -79,10 +80,17 @@ export class Repo {
     return RepoLock.acquire(this.pvrDir, command);
   }
 
+  /** The stat stamp of `.pvr/json` as last read by pristine(), taken before reading it. */
+  pristineStamp: Stamp | null = null;
+
   /** The committed state (`.pvr/json`). */
   pristine(): State {
     const p = this.path("json");
-    if (!existsSync(p)) throw PvrError.notRepo(`${p} is missing; the repository is not initialised`);
+    try {
+      this.pristineStamp = stampOf(statSync(p));
+    } catch {
+      throw PvrError.notRepo(`${p} is missing; the repository is not initialised`);
+    }
     return checkState(readJsonFile(p, ".pvr/json"), ".pvr/json");
   }
 

@@ -4,14 +4,14 @@
  * stat cache), and list untracked files. `.pvr/`, `.pv/` and an in-tree objects directory are
  * never part of the state.
  */
-import { accessSync, constants, type Dirent, lstatSync, readdirSync, type Stats, statSync } from "node:fs";
+import { accessSync, constants, type Dirent, existsSync, lstatSync, readdirSync, type Stats, statSync } from "node:fs";
 import { fromSystemError, PvrError } from "../errors";
 import { hashFile } from "../objects/store";
-import { compareKeys } from "../state/canonical";
+import { compareKeys, jsonEqual } from "../state/canonical";
 import type { JsonValue } from "../state/json";
 import { DEFAULT_SPEC, isInlineJson, SPEC_KEY, type State } from "../state/model";
 import { readJsonFile, type Repo, type Staged } from "./repo";
-import { StatCache } from "./statcache";
+import { type Stamp, StatCache, stampOf } from "./statcache";
 
 export interface WorkingFile {
   key: string;
@@ -66,6 +66,75 @@ function lstatOrThrow(path: string): Stats {
   }
 }
 
+function statOrThrow(path: string): Stats {
+  try {
+    return statSync(path);
+  } catch (err) {
+    throw fromSystemError(err, `cannot stat ${path}`);
+  }
+}
+
+/** Records which scanned files equal `pristine` (read from a `.pvr/json` with `stamp`). */
+export function settleCache(cache: StatCache, working: State, pristine: State, stamp: Stamp | null): void {
+  const clean = new Map<string, boolean>();
+  for (const k of Object.keys(working)) if (k !== SPEC_KEY) clean.set(k, jsonEqual(working[k], pristine[k]));
+  cache.settle(clean, stamp, Object.keys(pristine).length - (SPEC_KEY in pristine ? 1 : 0));
+  cache.save();
+}
+
+/**
+ * The clean-tree fast path of `status`: the untracked files when the stat cache proves that
+ * every committed file is present and unchanged (and nothing is staged), without parsing
+ * `.pvr/json`; null whenever that cannot be proven, and the caller does a full scan.
+ */
+export function provablyClean(repo: Repo): string[] | null {
+  let pristineStat: Stats;
+  try {
+    if (existsSync(repo.path("new"))) return null;
+    pristineStat = statSync(repo.path("json"));
+  } catch {
+    return null;
+  }
+  const cache = StatCache.load(repo.pvrDir);
+  const count = cache.cleanCountFor(pristineStat);
+  if (count === null) return null;
+  const untracked: string[] = [];
+  let clean = 0;
+  const objectsDir = repo.objects.dir;
+  // a plain recursive walk (no sorting, no generators): this is the hot path of `status`
+  const visit = (dir: string, prefix: string): boolean => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return false;
+    }
+    for (const e of entries) {
+      const name = e.name;
+      if (prefix === "" && (name === ".pvr" || name === ".pv")) continue;
+      const abs = `${dir}/${name}`;
+      if (e.isDirectory()) {
+        if (abs !== objectsDir && !visit(abs, `${prefix}${name}/`)) return false;
+        continue;
+      }
+      if (!e.isFile()) return false; // symlinks, unknown types: let the full scan decide
+      const v = cache.verdict(prefix + name, prefix + name, statSync);
+      if (v === "changed") return false;
+      if (v === "untracked") untracked.push(prefix + name);
+      else clean++;
+    }
+    return true;
+  };
+  // stat paths relative to the checkout root: shorter lookups than absolute paths
+  const cwd = process.cwd();
+  try {
+    process.chdir(repo.root);
+    return visit(repo.root, "") && clean === count ? untracked : null;
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
 /** How to get the sha of a non-inline file; commit swaps in one that stores while hashing. */
 export type ObjectHasher = (file: WorkingFile, st: Stats) => string;
 
@@ -74,6 +143,7 @@ export interface WorkingScan {
   untracked: string[];
   /** key → absolute path, for every non-inline key */
   objectFiles: Map<string, string>;
+  cache: StatCache;
 }
 
 export function scanWorking(
@@ -88,7 +158,6 @@ export function scanWorking(
   state[SPEC_KEY] = typeof spec === "string" ? spec : DEFAULT_SPEC;
   const untracked: string[] = [];
   const objectFiles = new Map<string, string>();
-  const seen = new Set<string>();
   const hashedAt = Date.now();
   const defaultHasher: ObjectHasher = (f) => hashFile(f.abs).sha;
   const hasher = opts.hasher ?? defaultHasher;
@@ -105,7 +174,9 @@ export function scanWorking(
       continue;
     }
     if (isInlineJson(key, pv) && !st?.ForceObject) {
+      const stat = statOrThrow(abs);
       state[key] = readJsonFile(abs, key) as JsonValue;
+      cache.record(key, stat, "", hashedAt);
       continue;
     }
     try {
@@ -116,7 +187,6 @@ export function scanWorking(
     }
   }
   for (const { file, stat } of objects) {
-    seen.add(file.key);
     let sha = cache.lookup(file.key, stat);
     if (sha === undefined) {
       sha = hasher(file, stat);
@@ -125,7 +195,6 @@ export function scanWorking(
     state[file.key] = sha;
     objectFiles.set(file.key, file.abs);
   }
-  cache.retainOnly(seen);
-  cache.save();
-  return { state, untracked, objectFiles };
+  settleCache(cache, state, pristine, repo.pristineStamp);
+  return { state, untracked, objectFiles, cache };
 }

@@ -28,8 +28,24 @@ export function isInlineJson(key: string, value: JsonValue | undefined): boolean
   return key.endsWith(".json") && !isSha(value);
 }
 
+/** Keys with none of the characters or sequences that could be unsafe skip the full check. */
+function plainlySafe(key: string): boolean {
+  return (
+    key !== "" &&
+    key.charCodeAt(0) !== 47 &&
+    !key.includes("\\") &&
+    !key.includes("\0") &&
+    !key.includes("//") &&
+    !key.includes("./") &&
+    !key.endsWith("/") &&
+    !key.endsWith(".") &&
+    !key.startsWith(".pvr")
+  );
+}
+
 /** Why a state key is unsafe to turn into a path, or null when it is fine. */
 export function keyProblem(key: string): string | null {
+  if (plainlySafe(key)) return null;
   if (key === "") return "empty key";
   if (key.includes("\0")) return "NUL byte in key";
   if (key.includes("\\")) return "backslash in key";

@@ -1,7 +1,7 @@
 /** `pvr status`: what a commit would record, plus untracked files. */
 import { Repo } from "../../agent/repo/repo";
-import { computeChanges, statusLines } from "../../agent/repo/status";
-import { scanWorking } from "../../agent/repo/working";
+import { type Changes, computeChanges, statusLines } from "../../agent/repo/status";
+import { provablyClean, scanWorking } from "../../agent/repo/working";
 import type { Command } from "../command";
 import { paint } from "../context";
 
@@ -14,9 +14,15 @@ export const command: Command = {
   flags: [{ name: "json", type: "bool", description: "print {added, removed, changed, untracked} as JSON" }],
   run(ctx, { flags }) {
     const repo = Repo.find(ctx.cwd);
-    const pristine = repo.pristine();
-    const { state, untracked } = scanWorking(repo, pristine, repo.staged());
-    const changes = computeChanges(pristine, state);
+    const cleanUntracked = provablyClean(repo);
+    let changes: Changes = { added: [], removed: [], changed: [] };
+    let untracked = cleanUntracked ?? [];
+    if (cleanUntracked === null) {
+      const pristine = repo.pristine();
+      const scan = scanWorking(repo, pristine, repo.staged());
+      changes = computeChanges(pristine, scan.state);
+      untracked = scan.untracked;
+    }
     if (flags.json) {
       ctx.out(`${JSON.stringify({ ...changes, untracked })}\n`);
       return;

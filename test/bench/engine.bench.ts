@@ -21,6 +21,7 @@ function commitRows(work: string, data: string, files: string): [Row, Row[]] {
     rmSync(cfg, { recursive: true, force: true });
     rmSync(join(work, "git"), { recursive: true, force: true });
     rmSync(join(work, "ostree"), { recursive: true, force: true });
+    sh("sync"); // the previous run's writeback must not land in this run's time
   };
   const ours: Row = { name: "pvr init+add+commit", seconds: timeit(RUNS, () => pvrCommit(data, cfg), reset) };
   reset();
