@@ -10,7 +10,7 @@ declare const self: Worker;
 self.onmessage = (e: MessageEvent<{ id: number; dir: string; src: string }>) => {
   const { id, dir, src } = e.data;
   try {
-    const r = new ObjectStore(dir).installFile(src, { fsync: false });
+    const r = new ObjectStore(dir).installFile(src, { fsync: true });
     self.postMessage({ id, ok: r });
   } catch (err) {
     const code = err instanceof PvrError ? err.code : "failed";
