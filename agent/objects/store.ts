@@ -85,19 +85,7 @@ export class ObjectStore {
     try {
       inFd = openSync(src, "r");
       outFd = openSync(tmp, "wx", 0o644);
-      const hasher = new Bun.CryptoHasher("sha256");
-      const buf = BUF;
-      let size = 0;
-      for (;;) {
-        const n = readSync(inFd, buf, 0, CHUNK, null);
-        if (n <= 0) break;
-        const chunk = buf.subarray(0, n);
-        hasher.update(chunk);
-        let off = 0;
-        while (off < n) off += writeSync(outFd, chunk, off, n - off);
-        size += n;
-      }
-      const sha = hasher.digest("hex");
+      const { sha, size } = pumpHashing(inFd, outFd);
       if (expected !== undefined && sha !== expected.toLowerCase()) {
         throw PvrError.integrity(`${src} hashes to ${sha}, expected ${expected}; it changed or is corrupt`);
       }
@@ -126,21 +114,33 @@ export class ObjectStore {
   }
 }
 
+/**
+ * Reads `inFd` to its end in 1 MiB chunks, hashing every byte and, when `outFd` is given,
+ * writing it there: the one copy loop behind every "hashed while copied" in pvr.
+ */
+export function pumpHashing(inFd: number, outFd?: number): HashResult {
+  const hasher = new Bun.CryptoHasher("sha256");
+  let size = 0;
+  for (;;) {
+    const n = readSync(inFd, BUF, 0, CHUNK, null);
+    if (n <= 0) break;
+    const chunk = BUF.subarray(0, n);
+    hasher.update(chunk);
+    if (outFd !== undefined) {
+      let off = 0;
+      while (off < n) off += writeSync(outFd, chunk, off, n - off);
+    }
+    size += n;
+  }
+  return { sha: hasher.digest("hex"), size };
+}
+
 /** sha256 of a file's bytes, streamed in constant memory. */
 export function hashFile(path: string): HashResult {
   let fd: number | undefined;
   try {
     fd = openSync(path, "r");
-    const hasher = new Bun.CryptoHasher("sha256");
-    const buf = BUF;
-    let size = 0;
-    for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, null);
-      if (n <= 0) break;
-      hasher.update(buf.subarray(0, n));
-      size += n;
-    }
-    return { sha: hasher.digest("hex"), size };
+    return pumpHashing(fd);
   } catch (err) {
     throw fromSystemError(err, `cannot read ${path}`);
   } finally {

@@ -5,10 +5,11 @@
  * MarshalIndent would (canonical with `canonical` or `hardlink`). All keys are checked before
  * anything is written. Files not in the state are left alone, as in the Go tool.
  */
-import { chmodSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
 import { tempPath } from "../fsutil/durable";
+import { pumpHashing } from "../objects/store";
 import { canonicalize, compareKeys } from "../state/canonical";
 import { goMarshalIndent } from "../state/indent";
 import type { JsonValue } from "../state/json";
@@ -20,8 +21,6 @@ export interface CheckoutOptions {
   hardlink?: boolean;
   canonical?: boolean;
 }
-
-const BUF = Buffer.allocUnsafe(1 << 20);
 
 /**
  * Creates the parent directories of `key` under `root`, refusing to go through a symbolic link
@@ -81,16 +80,7 @@ function copyVerified(src: string, target: string, sha: string, key: string): vo
       throw err;
     }
     outFd = openSync(tmp, "wx", 0o644);
-    const hasher = new Bun.CryptoHasher("sha256");
-    for (;;) {
-      const n = readSync(inFd, BUF, 0, BUF.length, null);
-      if (n <= 0) break;
-      const chunk = BUF.subarray(0, n);
-      hasher.update(chunk);
-      let off = 0;
-      while (off < n) off += writeSync(outFd, chunk, off, n - off);
-    }
-    const got = hasher.digest("hex");
+    const got = pumpHashing(inFd, outFd).sha;
     if (got !== sha) throw PvrError.integrity(`Object cannot be checked out; wrong sha: ${got} == ${sha} (${key})`);
     closeSync(outFd);
     outFd = undefined;
