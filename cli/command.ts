@@ -9,5 +9,7 @@ export interface Command {
   description?: string;
   flags: FlagSpec[];
   examples?: string[];
+  /** the command parses its own arguments (subcommands with their own flags, like `sig`) */
+  raw?: boolean;
   run(ctx: Context, parsed: Parsed): Promise<number | void> | number | void;
 }

@@ -14,15 +14,30 @@ export interface Context {
   err: (text: string) => void;
   isTTY: boolean;
   color: boolean;
+  /** stderr is a terminal: progress bars may be drawn there. */
+  errTTY: boolean;
+  /** Colour on stderr (a terminal, NO_COLOR unset, TERM not dumb). */
+  errColor: boolean;
+  /** Global remote settings: -a, --repo-baseurl, --insecure, --http-proxy. */
+  remote: RemoteSettings;
+}
+
+export interface RemoteSettings {
+  accessToken?: string;
+  repoBaseUrl?: string;
+  insecure?: boolean;
+  httpProxy?: string;
 }
 
 export function defaultConfigDir(env: Record<string, string | undefined>): string {
   return join(env.HOME || homedir(), ".pvr");
 }
 
-export function makeContext(opts: { configDir?: string; debug?: boolean }): Context {
+export function makeContext(opts: { configDir?: string; debug?: boolean; remote?: RemoteSettings }): Context {
   const env = process.env;
   const isTTY = Boolean(process.stdout.isTTY);
+  const errTTY = Boolean(process.stderr.isTTY);
+  const colorOk = !env.NO_COLOR && env.TERM !== "dumb";
   return {
     cwd: process.cwd(),
     env,
@@ -31,7 +46,10 @@ export function makeContext(opts: { configDir?: string; debug?: boolean }): Cont
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
     isTTY,
-    color: isTTY && !env.NO_COLOR && env.TERM !== "dumb",
+    color: isTTY && colorOk,
+    errTTY,
+    errColor: errTTY && colorOk,
+    remote: opts.remote ?? {},
   };
 }
 

@@ -75,8 +75,13 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${parts.join("\n\n")}\n`);
       return 0;
     }
-    const ctx = makeContext({ configDir: g.flags["config-dir"] as string | undefined, debug });
-    const parsed = parseFlags(rest, command.flags, process.env);
+    const str = (name: string) => (g.flags[name] as string | undefined) || undefined;
+    const ctx = makeContext({
+      configDir: str("config-dir"),
+      debug,
+      remote: { accessToken: str("access-token"), repoBaseUrl: str("repo-baseurl"), insecure: Boolean(g.flags.insecure), httpProxy: str("http-proxy") },
+    });
+    const parsed = command.raw ? { flags: {}, args: rest } : parseFlags(rest, command.flags, process.env);
     const code = await command.run(ctx, parsed);
     return typeof code === "number" ? code : 0;
   } catch (err) {

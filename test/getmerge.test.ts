@@ -1,7 +1,7 @@
 /**
  * get, merge, clone, put and inspect end to end through the real CLI: local checkouts,
  * repository directories written by put, tarballs, parts, renames, remembered refs, and the
- * refusals (traversal keys, corrupt objects, HTTP refs) that must leave everything unchanged.
+ * refusals (traversal keys, corrupt objects, unreachable remotes) that must leave everything unchanged.
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -219,17 +219,19 @@ describe("refusals leave everything unchanged", () => {
     expect(snapshotTree(dir)).toEqual(before);
   });
 
-  test("HTTP refs, device IPs and nick/device names are refused clearly", () => {
+  test("unreachable remotes and unsupported schemes fail clearly and change nothing", () => {
     const { dir } = cloneInto(source());
     const before = snapshotTree(dir);
-    for (const ref of ["http://10.0.0.5:12368/cgi-bin/pvr", "https://pvr.pantahub.com/a/b#bsp", "192.168.1.3", "nick/device"]) {
-      const r = runPvr(dir, ["get", ref]);
-      expect(r.code).toBe(7);
-      expect(r.stderr).toContain("HTTP remotes are not supported yet");
+    const env = { PVR_HTTP_RETRIES: "1" };
+    for (const ref of ["http://127.0.0.1:1/cgi-bin/pvr", "127.0.0.1:1#bsp", "nick/device"]) {
+      const r = runPvr(dir, ["get", ref], { ...env, PVR_REPO_BASEURL: "http://127.0.0.1:1" });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain("connection refused");
     }
+    expect(runPvr(dir, ["get", "ftp://host/x"]).code).toBe(7);
     const base = tmpdir();
-    const r = runPvr(base, ["clone", "192.168.1.3"], { PVR_CONFIG_DIR: join(base, ".pvrcfg") });
-    expect(r.code).toBe(7);
+    const r = runPvr(base, ["clone", "127.0.0.1:1"], { ...env, PVR_CONFIG_DIR: join(base, ".pvrcfg") });
+    expect(r.code).toBe(3);
     expect(readdirSync(base).filter((n) => n !== ".pvrcfg")).toEqual([]);
     expect(runPvr(dir, ["get", "/nonexistent/path"]).code).toBe(12);
     expect(snapshotTree(dir)).toEqual(before);

@@ -3,32 +3,63 @@
  * `DIR.tmp-…` and renamed into place; an existing DIR is renamed aside first and deleted after
  * the new one is in, so a crash leaves the old or the new deployment (possibly beside a temp
  * dir), never a half-built DIR. Objects are hard-linked from the store and made 0444 (as the Go
- * tool does; this also changes the pool file's mode). Only when link() fails with EXDEV (store
- * on another filesystem) are objects copied, verified against their sha256, with a warning.
+ * tool does; this also changes the pool file's mode), skipping the chmod for objects the caller
+ * saw already 0444 (every one after the first deployment). Only when link() fails with EXDEV
+ * (store on another filesystem) are objects copied, verified against their sha256, with a warning.
+ * The finished tree is made durable with one syncfs(2) (or an fsync per file and directory)
+ * before it is renamed into place.
  */
-import { chmodSync, closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
 import { fsyncDir } from "../fsutil/durable";
-import type { ObjectStore } from "../objects/store";
+import { syncFiles } from "../fsutil/sync";
+import { type ObjectStore, pumpHashing } from "../objects/store";
+import { isObjectId } from "../state/model";
 import type { DeployPlan } from "./plan";
+import { StoreDir } from "./storedir";
 
 export interface ApplyOptions {
   warn?: (message: string) => void;
+  /**
+   * True for objects the caller has just seen with mode 0444 in the store: their links already
+   * have the deployment's mode, so the chmod is skipped. Without it every link is chmodded.
+   */
+  readOnly?: (sha: string) => boolean;
 }
 
-const BUF = Buffer.allocUnsafe(1 << 20);
-
-function writeNew(path: string, data: Uint8Array, mode: number): number {
+/** Writes a new file; it is made durable with the rest of the tree (syncTree). */
+function writeNew(path: string, data: Uint8Array, mode: number): void {
   const fd = openSync(path, "wx", mode);
   try {
     let off = 0;
     while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  return data.length;
+}
+
+/**
+ * Makes the new tree durable: one syncfs(2) when there is more than a handful to flush (far
+ * cheaper than an fsync per directory of a big tree), else an fsync per written file and per
+ * directory. Linked objects need no flush of their data, only the directory entries.
+ */
+function syncTree(root: string, written: string[], dirs: string[]): void {
+  try {
+    syncFiles(root, [...written, ...dirs]);
+    return;
+  } catch {
+    // a filesystem that refuses fsync on a directory: fsync the files, try the directories
+  }
+  for (const f of written) {
+    const fd = openSync(f, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  for (const d of dirs) fsyncDir(d);
 }
 
 /** Copies an object while hashing it; a mismatch means the store is corrupt. */
@@ -37,16 +68,9 @@ function copyObject(src: string, dest: string, sha: string, mode: number): void 
   try {
     const outFd = openSync(dest, "wx", mode);
     try {
-      const hasher = new Bun.CryptoHasher("sha256");
-      for (;;) {
-        const n = readSync(inFd, BUF, 0, BUF.length, null);
-        if (n <= 0) break;
-        hasher.update(BUF.subarray(0, n));
-        let off = 0;
-        while (off < n) off += writeSync(outFd, BUF, off, n - off);
-      }
+      const got = pumpHashing(inFd, outFd).sha;
       fsyncSync(outFd);
-      if (hasher.digest("hex") !== sha) throw PvrError.integrity(`object ${src} does not hash to its name; the object store is corrupt`);
+      if (got !== sha) throw PvrError.integrity(`object ${src} does not hash to its name; the object store is corrupt`);
     } finally {
       closeSync(outFd);
     }
@@ -55,11 +79,29 @@ function copyObject(src: string, dest: string, sha: string, mode: number): void 
   }
 }
 
-function build(plan: DeployPlan, root: string, store: ObjectStore, warn: (m: string) => void): void {
+/** `<dir>/<sha>` for a valid object id (what ObjectStore.path gives, without path.join's cost). */
+export function objectPath(dir: string, sha: string): string {
+  if (!isObjectId(sha)) throw PvrError.unsafe(`not an object id: ${JSON.stringify(sha)}`);
+  return `${dir}/${sha}`;
+}
+
+function build(plan: DeployPlan, root: string, store: ObjectStore, warn: (m: string) => void, readOnly: (sha: string) => boolean): void {
+  const storeDir = StoreDir.open(store.dir);
+  try {
+    buildIn(plan, root, store, storeDir, warn, readOnly);
+  } finally {
+    storeDir.close();
+  }
+}
+
+function buildIn(plan: DeployPlan, root: string, store: ObjectStore, storeDir: StoreDir, warn: (m: string) => void, readOnly: (sha: string) => boolean): void {
   let copied = 0;
   const dirs = [root];
+  const written: string[] = [];
+  // plan paths are normalised relative paths (planDeploy checked every key), so a plain
+  // concatenation is what join() would give, without its per-call cost in this hot loop
   for (const step of plan.steps) {
-    const path = join(root, step.path);
+    const path = `${root}/${step.path}`;
     try {
       switch (step.kind) {
         case "mkdir":
@@ -68,20 +110,22 @@ function build(plan: DeployPlan, root: string, store: ObjectStore, warn: (m: str
           break;
         case "write":
           writeNew(path, Buffer.from(step.text, "utf8"), 0o644);
+          written.push(path);
           break;
         case "copy":
           copyObject(store.path(step.sha), path, step.sha, 0o644);
           break;
-        case "link":
+        case "link": {
           try {
-            linkSync(store.path(step.sha), path);
-            chmodSync(path, 0o444);
+            if (!storeDir.link(step.sha, path)) linkSync(objectPath(store.dir, step.sha), path);
+            if (!readOnly(step.sha)) chmodSync(path, 0o444);
           } catch (err) {
             if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
-            copyObject(store.path(step.sha), path, step.sha, 0o444);
+            copyObject(objectPath(store.dir, step.sha), path, step.sha, 0o444);
             copied++;
           }
           break;
+        }
         case "bootlink":
           linkSync(join(root, step.target), path);
           break;
@@ -91,7 +135,7 @@ function build(plan: DeployPlan, root: string, store: ObjectStore, warn: (m: str
     }
   }
   if (copied) warn(`${store.dir} is on another filesystem than ${root}: ${copied} object(s) were copied instead of hard-linked`);
-  for (const d of dirs) fsyncDir(d);
+  syncTree(root, written, dirs);
 }
 
 function lstatOrNull(path: string) {
@@ -111,6 +155,7 @@ function sibling(dir: string, what: string): string {
 export function applyPlan(plan: DeployPlan, target: string, store: ObjectStore, opts: ApplyOptions = {}): void {
   const dir = resolve(target);
   const warn = opts.warn ?? (() => {});
+  const readOnly = opts.readOnly ?? (() => false);
   const parent = dirname(dir);
   try {
     mkdirSync(parent, { recursive: true, mode: 0o755 });
@@ -120,7 +165,7 @@ export function applyPlan(plan: DeployPlan, target: string, store: ObjectStore, 
   const tmp = sibling(dir, "tmp");
   try {
     mkdirSync(tmp, { mode: 0o755 });
-    build(plan, tmp, store, warn);
+    build(plan, tmp, store, warn, readOnly);
     const st = lstatOrNull(dir);
     if (st) {
       if (st.isSymbolicLink()) throw PvrError.unsafe(`${dir} is a symbolic link; deploy to the directory it points at`);

@@ -17,9 +17,9 @@ import { openSource } from "../remote/source";
 import { readTarball } from "../remote/tarball";
 import { resolveRef } from "../remote/ref";
 import { Repo } from "../repo/repo";
-import { objectIds } from "../state/model";
 import { NO_PARTS, parseFragment } from "../state/parts";
-import { applyPlan } from "./apply";
+import { applyPlan, objectPath } from "./apply";
+import { StoreDir } from "./storedir";
 import { type DeployPlan, type DeploySource, mergeSources, planDeploy } from "./plan";
 
 export interface DeployOptions {
@@ -72,13 +72,70 @@ async function load(ref: string, cwd: string, store: ObjectStore, warn: (m: stri
   return { label: ref, state: src.state, parts, objectsDir: src.objectsDir, path };
 }
 
-function gatherObjects(plan: DeployPlan, store: ObjectStore, sources: Loaded[]): void {
+/**
+ * Where the objects of a deployment are, found with one stat per distinct object as the plan
+ * asks for them: in the store (with its permission bits, so the links of objects that are
+ * already 0444 need no chmod), else in a source's objects directory (the last source wins).
+ */
+class ObjectLocator {
+  /** Objects in the store: sha -> permission bits. */
+  readonly inStore = new Map<string, number>();
+  /** Objects only a source has: sha -> that source's objects directory. */
+  readonly fromSource = new Map<string, string>();
+  private readonly missing = new Set<string>();
+  private readonly newestFirst: Loaded[];
+  private readonly dir: StoreDir;
+
+  constructor(
+    private readonly store: ObjectStore,
+    sources: Loaded[],
+  ) {
+    this.newestFirst = [...sources].reverse();
+    this.dir = StoreDir.open(store.dir);
+  }
+
+  /** The store object's mode, or undefined when it is not there (or cannot be looked at). */
+  private storeMode(sha: string): number | undefined {
+    const fast = this.dir.mode(sha);
+    if (fast !== undefined) return fast;
+    const path = objectPath(this.store.dir, sha);
+    try {
+      return statSync(path, { throwIfNoEntry: false })?.mode;
+    } catch {
+      return undefined;
+    }
+  }
+
+  has(sha: string): boolean {
+    if (this.inStore.has(sha) || this.fromSource.has(sha)) return true;
+    if (this.missing.has(sha)) return false;
+    const mode = this.storeMode(sha);
+    if (mode !== undefined) {
+      this.inStore.set(sha, mode & 0o7777);
+      return true;
+    }
+    const from = this.newestFirst.find((s) => existsSync(join(s.objectsDir, sha)));
+    if (from) this.fromSource.set(sha, from.objectsDir);
+    else this.missing.add(sha);
+    return from !== undefined;
+  }
+
+  close(): void {
+    this.dir.close();
+  }
+
+  /** True for store objects that were 0444 when looked at: linking them needs no chmod. */
+  readOnly(sha: string): boolean {
+    return this.inStore.get(sha) === 0o444;
+  }
+}
+
+/** Copies (and verifies) the objects only a source has into the store. */
+function gatherObjects(objects: ObjectLocator, store: ObjectStore): void {
   let copied = 0;
-  for (const sha of objectIds(plan.state)) {
+  for (const [sha, dir] of objects.fromSource) {
     if (store.has(sha)) continue;
-    const from = [...sources].reverse().find((s) => existsSync(join(s.objectsDir, sha)));
-    if (!from) throw PvrError.notFound(`object ${sha} is in no source's object store`);
-    store.installFile(join(from.objectsDir, sha), { expected: sha, fsync: false });
+    store.installFile(join(dir, sha), { expected: sha, fsync: false });
     copied++;
   }
   if (copied) store.syncDir();
@@ -107,10 +164,15 @@ export async function deploy(opts: DeployOptions): Promise<DeployPlan> {
   }
   checkTarget(dir, store, sources);
   const merged = mergeSources(sources);
-  const has = (sha: string) => store.has(sha) || sources.some((s) => existsSync(join(s.objectsDir, sha)));
-  const plan = planDeploy(merged.state, { objectsDir: store.dir, has });
+  const objects = new ObjectLocator(store, sources);
+  let plan: DeployPlan;
+  try {
+    plan = planDeploy(merged.state, { objectsDir: store.dir, has: (sha) => objects.has(sha) });
+  } finally {
+    objects.close();
+  }
   for (const w of [...merged.warnings, ...plan.warnings]) warn(w);
-  gatherObjects(plan, store, sources);
-  applyPlan(plan, dir, store, { warn });
+  gatherObjects(objects, store);
+  applyPlan(plan, dir, store, { warn, readOnly: (sha) => objects.readOnly(sha) });
   return plan;
 }

@@ -13,8 +13,8 @@
  * default; never "" (Go bug 17.2 item 9).
  */
 import { PvrError } from "../errors";
-import { canonicalize, compareKeys } from "../state/canonical";
-import { newObject } from "../state/json";
+import { canonicalize, canonicalString, compareKeys } from "../state/canonical";
+import { type JsonValue, newObject } from "../state/json";
 import { checkState, DEFAULT_SPEC, isInlineJson, SPEC_KEY, type State } from "../state/model";
 import { applyGet, inPart, type Parts } from "../state/parts";
 import { emptyConfig, formatConfig } from "../repo/config";
@@ -41,10 +41,39 @@ export interface DeployPlan {
 
 /** The part a key belongs to when its source names no parts. */
 export function partOf(key: string): string {
-  const segs = key.split("/");
-  if (segs.length === 1 || segs[0] === "_sigs") return key;
-  if (segs[0] === "_config") return segs.length >= 3 ? `_config/${segs[1]}` : key;
-  return segs[0] as string;
+  const i = key.indexOf("/");
+  if (i < 0) return key;
+  const first = key.slice(0, i);
+  if (first === "_sigs") return key;
+  if (first === "_config") {
+    const j = key.indexOf("/", i + 1);
+    return j < 0 ? key : key.slice(0, j);
+  }
+  return first;
+}
+
+/** True when `key` is one of `parts` or lies below one: each "/"-prefix of `key` is looked up. */
+function inPartSet(key: string, parts: ReadonlySet<string>): boolean {
+  if (parts.has(key)) return true;
+  for (let i = key.indexOf("/"); i >= 0; i = key.indexOf("/", i + 1)) if (parts.has(key.slice(0, i))) return true;
+  return false;
+}
+
+/**
+ * A source without `#parts` replaces the parts it brings: what applyGet does with those parts
+ * as `include`, in one pass over each side (a set lookup per key prefix instead of a scan of
+ * every part for every key, which is quadratic when a source brings thousands of parts).
+ */
+function replaceBroughtParts(state: State, src: State, brought: string[], exclude: string[]): State {
+  const out = newObject() as State;
+  const local = Object.keys(state);
+  const include = local.length ? new Set(brought.map(partOf)) : new Set<string>();
+  for (const k of local) {
+    if (k === SPEC_KEY || inPartSet(k, include) || (exclude.length && exclude.some((p) => inPart(k, p)))) continue;
+    out[k] = state[k] as JsonValue;
+  }
+  for (const k of brought) out[k] = src[k] as JsonValue;
+  return out;
 }
 
 export function mergeSources(sources: DeploySource[]): { state: State; warnings: string[] } {
@@ -53,9 +82,9 @@ export function mergeSources(sources: DeploySource[]): { state: State; warnings:
   const warnings: string[] = [];
   for (const src of sources) {
     const { exclude } = src.parts;
-    const brought = Object.keys(src.state).filter((k) => k !== SPEC_KEY && !exclude.some((p) => inPart(k, p)));
-    const include = src.parts.include.length ? src.parts.include : [...new Set(brought.map(partOf))];
-    if (include.length) state = applyGet(state, src.state, { include, exclude });
+    const brought = Object.keys(src.state).filter((k) => k !== SPEC_KEY && (exclude.length === 0 || !exclude.some((p) => inPart(k, p))));
+    if (src.parts.include.length) state = applyGet(state, src.state, { include: src.parts.include, exclude });
+    else if (brought.length) state = replaceBroughtParts(state, src.state, brought, exclude);
     else for (const k of Object.keys(state)) if (exclude.some((p) => inPart(k, p))) delete state[k];
     const s = src.state[SPEC_KEY];
     if (typeof s === "string" && s !== "") {
@@ -67,9 +96,32 @@ export function mergeSources(sources: DeploySource[]): { state: State; warnings:
   return { state, warnings };
 }
 
-function parentDirs(key: string): string[] {
-  const segs = key.split("/");
-  return segs.slice(1).map((_, i) => segs.slice(0, i + 1).join("/"));
+/** Sorts keys by compareKeys; a state read from canonical JSON is already sorted (one pass). */
+function sortKeys(keys: string[]): string[] {
+  for (let i = 1; i < keys.length; i++) if (compareKeys(keys[i - 1] as string, keys[i] as string) > 0) return keys.sort(compareKeys);
+  return keys;
+}
+
+/**
+ * canonicalize(state) for a state whose keys other than #spec are given already sorted (by
+ * compareKeys): the same bytes, without sorting thousands of keys a second time.
+ */
+function canonicalState(state: State, sorted: string[]): string {
+  const out: string[] = [];
+  const member = (k: string) => {
+    const v = state[k] as JsonValue;
+    out.push(`${canonicalString(k)}:${typeof v === "string" ? canonicalString(v) : canonicalize(v)}`);
+  };
+  let spec = SPEC_KEY in state;
+  for (const k of sorted) {
+    if (spec && compareKeys(SPEC_KEY, k) < 0) {
+      member(SPEC_KEY);
+      spec = false;
+    }
+    member(k);
+  }
+  if (spec) member(SPEC_KEY);
+  return `{${out.join(",")}}`;
 }
 
 /**
@@ -79,16 +131,17 @@ function parentDirs(key: string): string[] {
 export function planDeploy(state: State, opts: { objectsDir: string; has: (sha: string) => boolean }): DeployPlan {
   checkState(state, "deploy state");
   if (typeof state[SPEC_KEY] !== "string" || state[SPEC_KEY] === "") throw PvrError.badState("deploy state: #spec must be a non-empty string");
-  const keys = Object.keys(state)
-    .filter((k) => k !== SPEC_KEY)
-    .sort(compareKeys);
+  const keys = sortKeys(Object.keys(state).filter((k) => k !== SPEC_KEY));
   const keySet = new Set(keys);
   const dirs = new Set<string>();
   const missing: string[] = [];
   const files: DeployStep[] = [];
   for (const key of keys) {
-    if (key.split("/")[0] === ".pv") throw PvrError.unsafe(`deploy state: key ${JSON.stringify(key)} is inside .pv/, which holds the boot links`);
-    for (const d of parentDirs(key)) {
+    if (key === ".pv" || key.startsWith(".pv/")) throw PvrError.unsafe(`deploy state: key ${JSON.stringify(key)} is inside .pv/, which holds the boot links`);
+    // parent directories, shortest first; one already seen was checked when it was added
+    for (let i = key.indexOf("/"); i >= 0; i = key.indexOf("/", i + 1)) {
+      const d = key.slice(0, i);
+      if (dirs.has(d)) continue;
       if (keySet.has(d)) throw PvrError.badState(`deploy state: ${JSON.stringify(d)} is both a file and the directory of ${JSON.stringify(key)}`);
       dirs.add(d);
     }
@@ -108,7 +161,7 @@ export function planDeploy(state: State, opts: { objectsDir: string; has: (sha: 
   const boot = bootLinks(state);
   const steps: DeployStep[] = [...[...dirs].sort(compareKeys).map((path): DeployStep => ({ kind: "mkdir", path })), ...files];
   steps.push({ kind: "mkdir", path: ".pvr" });
-  steps.push({ kind: "write", path: ".pvr/json", text: canonicalize(state) });
+  steps.push({ kind: "write", path: ".pvr/json", text: canonicalState(state, keys) });
   steps.push({ kind: "write", path: ".pvr/config", text: formatConfig(emptyConfig(opts.objectsDir)) });
   steps.push({ kind: "mkdir", path: ".pv" });
   for (const l of boot.links) steps.push({ kind: "bootlink", path: l.link, target: l.target });

@@ -21,22 +21,22 @@ export function isRevisionName(rev: string): boolean {
   return rev.startsWith("locals/") && isLocalName(rev.slice(7));
 }
 
-/** A `locals/<name>` revision, else a usage error (what pv-ctrl's PUT /steps accepts, safely). */
+/** A `locals/<name>` revision, else a badRef error (HTTP 400) (what pv-ctrl's PUT /steps accepts, safely). */
 export function checkLocalRev(rev: string): string {
   if (!rev.startsWith("locals/") || !isLocalName(rev.slice(7))) {
-    throw PvrError.usage(`invalid local revision ${JSON.stringify(rev)}: use locals/<name> with <name> of 1-64 letters, digits, '.', '_' or '-'`);
+    throw new PvrError("badRef", `invalid local revision ${JSON.stringify(rev)}: use locals/<name> with <name> of 1-64 letters, digits, '.', '_' or '-'`);
   }
   return rev;
 }
 
-/** Any revision name, or `current` (pv-ctrl resolves it), else a usage error. */
+/** Any revision name, or `current` (pv-ctrl resolves it), else a badRef error. */
 export function checkRev(rev: string): string {
   return rev === "current" ? rev : checkRevisionName(rev);
 }
 
 export function checkRevisionName(rev: string): string {
   if (!isRevisionName(rev)) {
-    throw PvrError.usage(`invalid revision name ${JSON.stringify(rev)}: use 0, a number, or locals/<name> with <name> of 1-64 letters, digits, '.', '_' or '-'`);
+    throw new PvrError("badRef", `invalid revision name ${JSON.stringify(rev)}: use 0, a number, or locals/<name> with <name> of 1-64 letters, digits, '.', '_' or '-'`);
   }
   return rev;
 }

@@ -6,7 +6,9 @@
  * The default directory name is the source's last path element, with a trailing `.pvr` element
  * skipped (`clone /x/repo/.pvr` gives `repo`) and a tarball extension dropped (`clone a.tgz`
  * gives `a`); the Go tool would use `.pvr` and `a.tgz`. An existing empty target directory is
- * replaced; a non-empty one is refused before any work is done.
+ * replaced; a non-empty one is refused before any work is done. For a device (`clone 10.0.0.5`,
+ * or a URL whose path is /cgi-bin/pvr) the name is the host, so both spellings agree; for other
+ * URLs it is the last path element (`nick/dev` gives `dev`), as in the Go tool.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
@@ -14,8 +16,9 @@ import { fromSystemError, PvrError } from "../errors";
 import { checkoutState } from "../repo/checkout";
 import { initRepo } from "../repo/init";
 import { Repo } from "../repo/repo";
-import { getRepo } from "./get";
-import { resolveRef } from "./ref";
+import { type GetOptions, getRepo } from "./get";
+import { cloneNameForUrl } from "./http/url";
+import { resolveAnyRef } from "./ref";
 
 export interface CloneOptions {
   ref: string;
@@ -24,6 +27,8 @@ export interface CloneOptions {
   objectsDir: string;
   spec: string;
   canonical?: boolean;
+  /** HTTP remotes: client, parallel downloads, progress, --repo-baseurl. */
+  remote?: Pick<GetOptions, "http" | "jobs" | "events" | "repoBaseUrl">;
 }
 
 export interface CloneResult {
@@ -51,8 +56,8 @@ function checkTarget(target: string): boolean {
 }
 
 export async function cloneRepo(opts: CloneOptions): Promise<CloneResult> {
-  const resolved = resolveRef(opts.ref, opts.cwd);
-  const target = resolve(opts.cwd, opts.dir ?? cloneDirName(resolved.path));
+  const resolved = resolveAnyRef(opts.ref, opts.cwd, { repoBaseUrl: opts.remote?.repoBaseUrl });
+  const target = resolve(opts.cwd, opts.dir ?? (resolved.kind === "http" ? cloneNameForUrl(resolved.url) : cloneDirName(resolved.path)));
   const replaceEmpty = checkTarget(target);
   let tmp: string;
   try {
@@ -71,7 +76,7 @@ export async function cloneRepo(opts: CloneOptions): Promise<CloneResult> {
   try {
     initRepo({ dir: tmp, objectsDir: opts.objectsDir, spec: opts.spec });
     const repo = new Repo(tmp);
-    const { copied } = await getRepo(repo, opts.ref, opts.cwd, { merge: false });
+    const { copied } = await getRepo(repo, opts.ref, opts.cwd, { merge: false, ...opts.remote });
     checkoutState(repo, repo.pristine(), { canonical: Boolean(opts.canonical) });
     try {
       if (replaceEmpty) rmdirSync(target);

@@ -3,23 +3,28 @@ import { defaultGetRef, getRepo } from "../../agent/remote/get";
 import { PvrError } from "../../agent/errors";
 import { Repo } from "../../agent/repo/repo";
 import type { Command } from "../command";
+import { JOBS_FLAG, jobsFrom, remoteKit } from "../remote";
 
 export const command: Command = {
   name: "get",
   usage: "get [--as NAMES] [REPO[#PART,...,-PART]]",
   summary: "update .pvr/json from another repository (whole state or #parts)",
   description:
-    "REPO is another checkout, a repository directory (json + objects/, as 'pvr put' writes) or an\n" +
-    "export tarball. '#bsp,app' replaces just those parts (a part is a key or a directory of keys);\n" +
+    "REPO is another checkout, a repository directory (json + objects/, as 'pvr put' writes), an\n" +
+    "export tarball, a device (IP or HOST[:PORT], meaning http://HOST:12368/cgi-bin/pvr), a pvr remote\n" +
+    "URL or NICK/DEVICE (under --repo-baseurl). '#bsp,app' replaces just those parts (a part is a key or a directory of keys);\n" +
     "'-part' removes one. Objects are copied into the store and verified. Only .pvr/json changes:\n" +
     "run 'pvr checkout' to update the files. Without REPO the last one used (DefaultGetUrl) is used.",
   flags: [
     { name: "as", type: "string", value: "NAMES", description: "store the #parts under these names, in order (renames: '#a,b --as c,d')" },
+    JOBS_FLAG,
   ],
-  examples: ["pvr get ../other", "pvr get /tmp/export.tgz#bsp", "pvr get ../sdk#pvr-sdk --as pvr-sdk-new", "pvr get"],
+  examples: ["pvr get 192.168.1.10#bsp", "pvr get ../other", "pvr get /tmp/export.tgz#bsp", "pvr get ../sdk#pvr-sdk --as pvr-sdk-new", "pvr get"],
   async run(ctx, { flags, args }) {
     if (args.length > 1) throw PvrError.usage("Get can have at most 1 argument. See --help.");
+    const jobs = jobsFrom(flags);
     const repo = Repo.find(ctx.cwd);
+    const { http, progress } = remoteKit(ctx, "Downloading");
     const lock = repo.lock("get");
     try {
       // a remembered ref is absolute, or (written by the Go tool) relative to the checkout root
@@ -28,9 +33,15 @@ export const command: Command = {
         merge: false,
         renameTo: flags.as as string | undefined,
         log: (l) => ctx.err(`${l}\n`),
+        http,
+        jobs,
+        events: progress,
+        repoBaseUrl: ctx.remote.repoBaseUrl,
       });
+      progress.finish();
       ctx.out(`\nImported ${r.copied} objects to ${repo.objects.dir}\n\n\nRun pvr checkout to checkout the changed files into the workspace.\n`);
     } finally {
+      progress.finish();
       lock.release();
     }
   },

@@ -3,6 +3,7 @@ import { defaultGetRef, getRepo } from "../../agent/remote/get";
 import { PvrError } from "../../agent/errors";
 import { Repo } from "../../agent/repo/repo";
 import type { Command } from "../command";
+import { JOBS_FLAG, jobsFrom, remoteKit } from "../remote";
 
 export const command: Command = {
   name: "merge",
@@ -14,11 +15,14 @@ export const command: Command = {
     "part locally first. Only .pvr/json changes: run 'pvr checkout' afterwards.",
   flags: [
     { name: "as", type: "string", value: "NAMES", description: "store the #parts under these names, in order (renames: '#a,b --as c,d')" },
+    JOBS_FLAG,
   ],
-  examples: ["pvr merge ../other", "pvr merge /tmp/export.tgz#_config", "pvr merge"],
+  examples: ["pvr merge 192.168.1.10#_config", "pvr merge ../other", "pvr merge /tmp/export.tgz#_config", "pvr merge"],
   async run(ctx, { flags, args }) {
     if (args.length > 1) throw PvrError.usage("Merge can have at most 1 argument. See --help.");
+    const jobs = jobsFrom(flags);
     const repo = Repo.find(ctx.cwd);
+    const { http, progress } = remoteKit(ctx, "Downloading");
     const lock = repo.lock("merge");
     try {
       // a remembered ref is absolute, or (written by the Go tool) relative to the checkout root
@@ -27,9 +31,15 @@ export const command: Command = {
         merge: true,
         renameTo: flags.as as string | undefined,
         log: (l) => ctx.err(`${l}\n`),
+        http,
+        jobs,
+        events: progress,
+        repoBaseUrl: ctx.remote.repoBaseUrl,
       });
+      progress.finish();
       ctx.out(`\nImported ${r.copied} objects to ${repo.objects.dir}\n\n\nRun pvr checkout to checkout the changed files into the workspace.\n`);
     } finally {
+      progress.finish();
       lock.release();
     }
   },

@@ -1,0 +1,70 @@
+/**
+ * Retry policy for the remote protocol: which failures are worth another attempt, and bounded
+ * exponential backoff with jitter between them (a server's `Retry-After` is honoured up to the
+ * cap). Network errors, 408, 429 and 502/503/504 are transient; every other status is final.
+ */
+
+export interface RetryPolicy {
+  /** Attempts in total (first try included). */
+  attempts: number;
+  /** First delay; doubled for each further attempt. */
+  baseMs: number;
+  /** No single delay is longer than this. */
+  maxMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseMs: 250, maxMs: 8000 };
+
+/** The policy with overrides from PVR_HTTP_RETRIES / PVR_HTTP_BACKOFF_MS (used by tests and slow links). */
+export function retryPolicyFromEnv(env: Record<string, string | undefined>, base = DEFAULT_RETRY): RetryPolicy {
+  const num = (v: string | undefined, d: number) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : d);
+  return {
+    attempts: Math.max(1, num(env.PVR_HTTP_RETRIES, base.attempts)),
+    baseMs: num(env.PVR_HTTP_BACKOFF_MS, base.baseMs),
+    maxMs: base.maxMs,
+  };
+}
+
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status === 502 || status === 503 || status === 504;
+}
+
+/** Seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - Date.now());
+}
+
+/** The delay before attempt `attempt + 1` (attempt counts from 1). */
+export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfterMs?: number): number {
+  const exp = policy.baseMs * 2 ** (attempt - 1);
+  const jittered = exp / 2 + Math.random() * (exp / 2);
+  return Math.min(policy.maxMs, Math.max(retryAfterMs ?? 0, jittered));
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** A short, readable reason for a fetch failure (Bun errors carry a `code`). */
+export function networkReason(err: unknown): string {
+  const e = err as { code?: string; message?: string; name?: string };
+  if (e?.name === "TimeoutError") return /^(no data|stalled)/.test(e.message ?? "") ? `timed out: ${e.message}` : "timed out";
+  if (e?.code === "ConnectionRefused" || e?.code === "ECONNREFUSED") return "connection refused";
+  if (e?.code === "ECONNRESET") return "connection reset (closed unexpectedly)";
+  if (e?.code) return `${e.code}${e.message ? `: ${e.message.split(". For more information")[0]}` : ""}`;
+  return e?.message ?? String(err);
+}
