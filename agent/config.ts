@@ -9,6 +9,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { PvrError } from "./errors";
 import { parseListen, type ListenAddress } from "./listen";
+import { type AgentTrust, resolveTrust } from "./trust/options";
 
 export type BackendChoice = "pantavisor" | "standalone" | "auto";
 
@@ -22,7 +23,7 @@ export interface ConfigEntry {
   description: string;
 }
 
-type RawConfig = Record<"listen" | "storage" | "backend" | "pvCtrl" | "db" | "tokenFile" | "readOnly" | "maxObjectSize" | "maxJsonSize" | "urlTtl" | "settleTime", string | boolean | undefined>;
+type RawConfig = Record<"listen" | "storage" | "backend" | "pvCtrl" | "db" | "tokenFile" | "readOnly" | "maxObjectSize" | "maxJsonSize" | "urlTtl" | "settleTime" | "requireSignatures" | "trustedKeys" | "cacerts" | "verity", string | boolean | undefined>;
 
 /** Where clients look for pv-ctrl, in order (pv:tools/pvcontrol, pv:pvtx). */
 export const PV_CTRL_PROBES = ["/run/pantavisor/pv/pv-ctrl", "/pv/pv-ctrl", "/pantavisor/pv-ctrl"];
@@ -39,6 +40,13 @@ export const CONFIG_TABLE: ConfigEntry[] = [
   { key: "maxJsonSize", flag: "max-json-size", env: "PVR_AGENT_MAX_JSON_SIZE", type: "string", value: "BYTES", default: "16M", description: "largest JSON request body (states, envelopes)" },
   { key: "settleTime", flag: "settle-time", env: "PVR_AGENT_SETTLE_TIME", type: "string", value: "SECONDS", default: "0", description: "standalone: how long a run stays INPROGRESS before DONE (like Pantavisor's commit delay)" },
   { key: "urlTtl", flag: "url-ttl", env: "PVR_AGENT_URL_TTL", type: "string", value: "SECONDS", default: "3600", description: "lifetime of signed blob URLs in token mode" },
+  // The trust policy (agent/trust/options.ts). Any of these four makes it active: a post failing
+  // the check is refused with 422. Without them, signatures are only checked against the keys
+  // they embed and problems are reported (post response "trust", log, event log), never refused.
+  { key: "requireSignatures", flag: "require-signatures", env: "PVR_AGENT_REQUIRE_SIGNATURES", type: "bool", default: "false", description: "refuse (422) a post unless every entry is covered by a pvs signature that verifies against --trusted-keys or --cacerts (one is needed); implies --verity verify unless --verity off. Without any trust flag, signature problems are only reported (post response, log), never refused" },
+  { key: "trustedKeys", flag: "trusted-keys", env: "PVR_AGENT_TRUSTED_KEYS", type: "string", value: "FILE", default: "none", description: "PEM file of PUBLIC KEY blocks (one or several): pvs signatures must verify against one of them, else the post is refused (422)" },
+  { key: "cacerts", flag: "cacerts", env: "PVR_AGENT_CACERTS", type: "string", value: "FILE|_system_", default: "none", description: "CA certificates (PEM) the x5c chains of pvs signatures must lead to, for code signing; _system_ = the OS bundle; not with --trusted-keys" },
+  { key: "verity", flag: "verity", env: "PVR_AGENT_VERITY", type: "string", value: "verify|off", default: "verify with --require-signatures, else off", description: "verify: refuse (422) a post whose dm-verity manifests do not match their data and hash objects, or whose run.json does not mount them through dm:" },
 ];
 
 export interface AgentConfig {
@@ -53,6 +61,8 @@ export interface AgentConfig {
   maxJsonSize: number;
   urlTtl: number;
   settleMs: number;
+  /** the trust policy checked before a post is deployed */
+  trust: AgentTrust;
 }
 
 export function parseSize(text: string, what: string): number {
@@ -71,7 +81,13 @@ export function isSocket(path: string): boolean {
 }
 
 /** Turns parsed flag values (env already applied) into the agent's configuration. */
-export function resolveConfig(raw: Partial<RawConfig>, cwd: string, probe: (p: string) => boolean = isSocket): AgentConfig {
+export function resolveConfig(
+  raw: Partial<RawConfig>,
+  cwd: string,
+  probe: (p: string) => boolean = isSocket,
+  env: Record<string, string | undefined> = process.env,
+  warn: (msg: string) => void = (m) => process.stderr.write(`${m}\n`),
+): AgentConfig {
   const str = (k: keyof RawConfig) => (typeof raw[k] === "string" && raw[k] !== "" ? (raw[k] as string) : undefined);
   const choice = (str("backend") ?? "auto") as BackendChoice;
   if (!["pantavisor", "standalone", "auto"].includes(choice)) throw PvrError.usage(`--backend must be pantavisor, standalone or auto, not ${JSON.stringify(choice)}`);
@@ -103,6 +119,7 @@ export function resolveConfig(raw: Partial<RawConfig>, cwd: string, probe: (p: s
     maxJsonSize: parseSize(str("maxJsonSize") ?? "16M", "--max-json-size"),
     urlTtl: ttl,
     settleMs: Math.round(settle * 1000),
+    trust: resolveTrust({ requireSignatures: raw.requireSignatures === true, trustedKeys: str("trustedKeys"), cacerts: str("cacerts"), verity: str("verity") }, cwd, env, warn),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * PvrErrors with an explicit HTTP status, extra JSON body fields and response headers, for the
  * agent's answers that the generic codes in errors.ts do not cover: 409 conflict, 503 busy with
- * Retry-After, 413 too large, 405 read-only, 401 token required. The server's one error
+ * Retry-After, 413 too large, 405 read-only, 401 token required, 422 refused by the trust policy. The server's one error
  * middleware turns any PvrError into `{"Error": message, ...extra}`.
  */
 import { type ErrorCode, PvrError } from "./errors";
@@ -37,6 +37,10 @@ export class HttpError extends PvrError {
   }
   static unauthorized(m: string) {
     return new HttpError("permission", m, 401, {}, { "WWW-Authenticate": 'Bearer realm="pvr-agent (pass the token with pvr -a TOKEN)"' });
+  }
+  /** 422: well-formed, but its content is refused (the trust policy). */
+  static unprocessable(m: string, extra?: Record<string, unknown>) {
+    return new HttpError("integrity", m, 422, extra);
   }
   static badRequest(m: string, extra?: Record<string, unknown>) {
     return new HttpError("usage", m, 400, extra);

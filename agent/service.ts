@@ -35,6 +35,14 @@ export function stderrLog(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 }
 
+/** ", trust policy: ..." for the startup line, or ", trust: report only". */
+function trustNote(cfg: AgentConfig): string {
+  const { enforce, policy: p } = cfg.trust;
+  if (!enforce) return ", trust: report only";
+  const anchors = p.trustedKeys ? `${p.trustedKeys.length} trusted keys` : p.cacerts ? `${p.cacerts.length} CA certificates` : "no trust anchors";
+  return `, trust policy: ${p.requireSignatures ? "signatures required" : "signatures checked"} against ${anchors}, verity ${p.verity}`;
+}
+
 /** Everything but the listening socket: storage, database, backend, context and app. */
 export async function openAgent(cfg: AgentConfig, log: (line: string) => void = stderrLog): Promise<{ ctx: AgentContext; app: Hono }> {
   for (const d of [cfg.storage, join(cfg.storage, "objects"), join(cfg.storage, "trails")]) {
@@ -91,7 +99,7 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void =
   const url = `http://${formatHostPort(cfg.listen.host, port)}${BASE_PATH}`;
   ctx.store.events.add("start", `${ctx.backend.kind} ${url}`);
   const access = cfg.token ? "token required" : "open access";
-  log(`pvr agent listening on ${url} (backend ${ctx.backend.kind}, storage ${cfg.storage}, ${access}${cfg.readOnly ? ", read-only" : ""})`);
+  log(`pvr agent listening on ${url} (backend ${ctx.backend.kind}, storage ${cfg.storage}, ${access}${cfg.readOnly ? ", read-only" : ""}${trustNote(cfg)})`);
 
   let stopping: Promise<void> | null = null;
   const stop = () =>

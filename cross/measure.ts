@@ -54,7 +54,7 @@ async function idleRss(t: Target): Promise<string> {
   const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
   const port = s.port;
   s.stop(true);
-  const cmd = argv(t, ["agent", "--listen", `127.0.0.1:${port}`, "--storage", join(storage, "storage"), "--db", join(storage, "agent.db")]);
+  const cmd = argv(t, ["agent", "--listen", `127.0.0.1:${port}`, "--storage", join(storage, "storage"), "--backend", "standalone"]);
   if (typeof cmd === "string") return cmd;
   const p = Bun.spawn(cmd, { stdout: "ignore", stderr: "ignore", env: env() });
   try {

@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 export const ROOT = join(import.meta.dir, "..");
 export const DIST = join(ROOT, "dist");
@@ -66,17 +66,23 @@ export function sourceHash(commit = gitCommit()): string {
   return h.digest("hex");
 }
 
-/** Builds one executable into `outfile` (written aside and renamed, so readers never see half). */
+/**
+ * Builds one executable into `outfile`, written aside and renamed so readers never see half.
+ * Bun embeds the output's file name, so the aside copy keeps the final name (in a private
+ * directory): the same sources and commit then give the same bytes.
+ */
 export function buildOne(t: Target | undefined, outfile: string, commit = gitCommit()): void {
-  mkdirSync(join(outfile, ".."), { recursive: true });
-  const tmp = `${outfile}.tmp-${process.pid}`;
+  const aside = join(dirname(outfile), `.build-${process.pid}`);
+  mkdirSync(aside, { recursive: true });
+  const tmp = join(aside, basename(outfile));
   const args = ["build", "--compile", "--minify", "--bytecode", "--define", `PVR_COMMIT=${JSON.stringify(commit)}`];
   if (t) args.push(`--target=${t.bun}`);
   args.push(join(ROOT, "cli/main.ts"), join(ROOT, "agent/objects/install-worker.ts"), "--outfile", tmp);
   const r = Bun.spawnSync([process.execPath, ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) {
-    rmSync(tmp, { force: true });
-    throw new Error(`bun build ${t?.bun ?? "(host)"} failed:\n${r.stderr.toString()}${r.stdout.toString()}`);
+  try {
+    if (r.exitCode !== 0) throw new Error(`bun build ${t?.bun ?? "(host)"} failed:\n${r.stderr.toString()}${r.stdout.toString()}`);
+    renameSync(tmp, outfile);
+  } finally {
+    rmSync(aside, { recursive: true, force: true });
   }
-  renameSync(tmp, outfile);
 }

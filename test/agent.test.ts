@@ -167,7 +167,7 @@ describe("posting revisions", () => {
     const r = post({ "commit-msg": "first", rev: "locals/first", state });
     expect(r.status).toBe(200);
     const canonical = `{"#spec":"pantavisor-service-system@1","app/bin":"${state["app/bin"]}","app/run.json":{"n":1,"name":"app"},"bsp/kernel.img":"${state["bsp/kernel.img"]}"}`;
-    expect(json(r)).toEqual({ rev: -1, revlocal: "locals/first", "state-sha": sha256(canonical), "trail-id": "local", "progress-url": `${B}/steps/locals/first/progress` });
+    expect(json(r)).toEqual({ rev: -1, revlocal: "locals/first", "state-sha": sha256(canonical), "trail-id": "local", "progress-url": `${B}/steps/locals/first/progress`, trust: { ok: true, problems: [] } });
     const trail = join(agent.storage, "trails/locals/first");
     expect(readFileSync(join(trail, ".pvr/json"), "utf8")).toBe(canonical);
     expect(readFileSync(join(trail, "app/run.json"), "utf8")).toBe('{"n":1,"name":"app"}');

@@ -2,21 +2,21 @@
  * The release executables (cross/): built once per test run and reused from dist/ while the
  * sources are unchanged. Checks each ELF (architecture, interpreter, libraries, the unstripped
  * `.bun` section), runs the arm64 build under qemu-user against the host build (same version,
- * same .pvr/json and objects, worker threads included), an arm64 agent against a host clone,
- * and what the x64 musl build needs from a target (Debian has musl but no musl libstdc++).
+ * same .pvr/json and objects, worker threads included), an arm64 agent against a host post
+ * and clone, and what the x64 musl build needs from a target (Debian: musl, no musl libstdc++).
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureBuilt } from "../cross/release";
-import { packageVersion, TARGETS } from "../cross/targets";
-import { CAN_RUN_ARM64, dist, freePort, HAVE_AGENT, haveHttpClient, NO_AGENT_REASON, NO_ARM64_REASON, ok, run, command, waitForHttp } from "./emulation";
-import { BUN, CLI, tmpdir } from "./helpers";
+import { ensureBuilt, sha256File } from "../cross/release";
+import { buildOne, packageVersion, TARGETS, target } from "../cross/targets";
+import { CAN_RUN_ARM64, dist, freePort, HAVE_AGENT, NO_AGENT_REASON, NO_ARM64_REASON, ok, run, command, waitForHttp, scratch, cleanScratch } from "./emulation";
 
 let commit = "";
 beforeAll(() => {
   commit = ensureBuilt().commit;
 }, 300_000);
+afterAll(cleanScratch);
 
 const HOST = dist("pvr-linux-x64");
 const ARM = dist("pvr-linux-arm64");
@@ -37,6 +37,12 @@ describe("every release target", () => {
     });
   }
 });
+
+test("builds are reproducible: rebuilding linux-arm64 gives dist/'s bytes", async () => {
+  const again = join(scratch("pvr-rebuild-"), "pvr-linux-arm64");
+  buildOne(target("pvr-linux-arm64"), again, commit);
+  expect(await sha256File(again)).toBe(await sha256File(ARM));
+}, 120_000);
 
 test("the host build prints the package version and the embedded commit", () => {
   expect(commit).toMatch(/^([0-9a-f]{12}(-dirty)?|unknown)$/);
@@ -60,7 +66,7 @@ describe.skipIf(!CAN_RUN_ARM64)(`linux-arm64 under qemu-user${CAN_RUN_ARM64 ? ""
       "data/big2.bin": new Uint8Array(33 << 20).fill(9),
     };
     const results = [HOST, ARM].map((exe) => {
-      const base = tmpdir("pvr-cross-");
+      const base = scratch("pvr-cross-");
       const repo = join(base, "repo");
       mkdirSync(repo);
       const env = { PVR_CONFIG_DIR: join(base, "cfg") };
@@ -81,33 +87,31 @@ describe.skipIf(!CAN_RUN_ARM64)(`linux-arm64 under qemu-user${CAN_RUN_ARM64 ? ""
   }, 120_000);
 });
 
-const CLIENT = HAVE_AGENT && haveHttpClient(BUN, [CLI]);
-const agentSkip = !CAN_RUN_ARM64 ? NO_ARM64_REASON : !HAVE_AGENT ? NO_AGENT_REASON : !CLIENT ? "the CLI has no HTTP client yet" : "";
-test.skipIf(agentSkip !== "")(`an arm64 'pvr agent' serves a host 'pvr clone' over loopback${agentSkip ? ` (skipped: ${agentSkip})` : ""}`, async () => {
-  const base = tmpdir("pvr-cross-agent-");
-  const storage = join(base, "storage");
+const agentSkip = !CAN_RUN_ARM64 ? NO_ARM64_REASON : !HAVE_AGENT ? NO_AGENT_REASON : "";
+test.skipIf(agentSkip !== "")(`an arm64 'pvr agent' takes a host 'pvr post' and serves it back to 'pvr clone' over loopback${agentSkip ? ` (skipped: ${agentSkip})` : ""}`, async () => {
+  const base = scratch("pvr-cross-agent-");
   const src = join(base, "src");
   mkdirSync(src);
   const env = { PVR_CONFIG_DIR: join(base, "cfg") };
-  // a storage laid out like a device's: revision 0 deployed by hardlinks into trails/0
   ok(HOST, ["init"], { cwd: src, env });
   writeFileSync(join(src, "app.txt"), "served by an emulated arm64 agent\n");
+  writeFileSync(join(src, "blob.bin"), new Uint8Array(3 << 20).fill(5));
   writeFileSync(join(src, "device.json"), '{"groups":[]}');
   ok(HOST, ["add", "."], { cwd: src, env });
   ok(HOST, ["commit"], { cwd: src, env });
-  ok(HOST, ["deploy", join(storage, "trails/0"), src, "--objects", join(storage, "objects")], { cwd: src, env });
 
   const port = freePort();
-  const agent = Bun.spawn(command(ARM, ["agent", "--listen", `127.0.0.1:${port}`, "--storage", storage]), { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
+  const args = ["agent", "--listen", `127.0.0.1:${port}`, "--storage", join(base, "storage"), "--backend", "standalone"];
+  const agent = Bun.spawn(command(ARM, args), { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
   try {
     const url = `http://127.0.0.1:${port}/cgi-bin/pvr`;
     if (!(await waitForHttp(url, 30_000))) throw new Error(`agent did not answer: ${await new Response(agent.stderr).text()}`);
+    ok(HOST, ["post", "--wait", "-m", "from the host", url], { cwd: src, env });
     const clone = join(base, "clone");
     ok(HOST, ["clone", url, clone], { cwd: base, env });
-    const remote = (await (await fetch(`${url}/.pvrremote`)).json()) as Record<string, string>;
-    const served = await (await fetch(remote["json-get-url"] as string)).json();
-    expect(JSON.parse(readFileSync(join(clone, ".pvr/json"), "utf8"))).toEqual(served);
-    expect(existsSync(join(clone, ".pvr/json"))).toBe(true);
+    expect(readFileSync(join(clone, ".pvr/json"), "utf8")).toBe(readFileSync(join(src, ".pvr/json"), "utf8"));
+    for (const f of ["app.txt", "blob.bin"]) expect(readFileSync(join(clone, f)).equals(readFileSync(join(src, f)))).toBe(true);
+    expect(JSON.parse(readFileSync(join(clone, "device.json"), "utf8"))).toEqual({ groups: [] });
   } finally {
     agent.kill();
     await agent.exited;

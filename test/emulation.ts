@@ -1,8 +1,8 @@
 /**
  * Running the release executables in tests: arm64 ones under qemu-user (Debian packages
  * qemu-user-static + libc6-arm64-cross + libstdc++6-arm64-cross, installed by .ci/run), host
- * ones directly, and probes for what another engineer's work provides yet (the agent command,
- * the HTTP client) so tests that need it skip with the reason instead of failing.
+ * ones directly, and a probe for the agent command, so tests that need it say why they skip
+ * where it is missing.
  */
 import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -57,23 +57,21 @@ export function ok(exe: string, args: string[], opts: Parameters<typeof run>[2] 
 
 export const dist = (name: string) => join(DIST, name);
 
+const scratchDirs: string[] = [];
+/** A temp dir for cleanScratch() to remove (these tests copy ~100 MB executables around). */
+export function scratch(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.push(d);
+  return d;
+}
+/** Removes every scratch dir made so far: `afterAll(cleanScratch)` in each test file. */
+export function cleanScratch(): void {
+  for (const d of scratchDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
 /** `pvr agent` exists (cli/commands/agent.ts, being written by the agent engineers). */
 export const HAVE_AGENT = existsSync(join(ROOT, "cli/commands/agent.ts"));
 export const NO_AGENT_REASON = "cli/commands/agent.ts does not exist yet (the device agent is another engineer's task)";
-
-/**
- * The CLI (`exe` + `pre` args, e.g. bun cli/main.ts) talks HTTP remotes: a clone of an
- * unreachable URL fails on the network, not with "not supported".
- */
-export function haveHttpClient(exe: string, pre: string[] = []): boolean {
-  const tmp = mkdtempSync(join(tmpdir(), "pvr-probe-"));
-  try {
-    const r = run(exe, [...pre, "clone", "http://127.0.0.1:9/cgi-bin/pvr", join(tmp, "c")], { env: { PVR_CONFIG_DIR: join(tmp, "cfg") } });
-    return !/not supported/i.test(r.stderr);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): number {

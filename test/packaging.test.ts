@@ -1,20 +1,19 @@
 /**
- * yocto-layer/ (OE layer + Buildroot external tree) against the release build: recipes are
- * evaluated for each machine by test/packaging/bbeval.py (a BitBake variable expander: inline
- * python, anonymous python, include), their do_install is run in a temp dir; the Buildroot
- * package is loaded by kconfiglib (test/packaging/kconfig_check.py) and its pvr.mk is run by GNU
- * make under stand-ins (test/packaging/buildroot-stub.mk). Checksums, asset names and paths
- * must match dist/ and dist/SHA256SUMS, which release() writes first.
+ * The Yocto layer (yocto-layer/) against the release build: recipes are evaluated for each
+ * machine by test/packaging/bbeval.py (a BitBake variable expander: inline python, anonymous
+ * python, include) and their do_install is run in a temp dir. Checksums, asset names and paths
+ * must match dist/ and dist/SHA256SUMS, which release() writes first. The Buildroot tree is
+ * tested in buildroot.test.ts.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildrootHash, BR_EXTERNAL, BR_HASH, YOCTO_LAYER, YOCTO_SUMS, yoctoSums } from "../cross/packaging-sums";
+import { BR_EXTERNAL, YOCTO_LAYER, YOCTO_SUMS, yoctoSums } from "../cross/packaging-sums";
 import { AGENT_ARGS, AGENT_CONFIG } from "../cross/pv-app";
 import { parseSums, release, sha256File } from "../cross/release";
 import { DIST, packageVersion, TARGETS } from "../cross/targets";
-import { ok, run } from "./emulation";
-import { ROOT, tmpdir } from "./helpers";
+import { ok, run, scratch, cleanScratch } from "./emulation";
+import { ROOT } from "./helpers";
 
 const PY = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : (Bun.which("python3") ?? "python3");
 const TOOLS = join(ROOT, "test/packaging");
@@ -34,6 +33,7 @@ let commit = "";
 beforeAll(async () => {
   ({ sums, commit } = await release());
 }, 300_000);
+afterAll(cleanScratch);
 
 interface Evaluated {
   vars: Record<string, string>;
@@ -75,7 +75,7 @@ describe("Yocto layer", () => {
 
   for (const [arch, libc, asset] of MACHINES) {
     test(`pvr-bin for ${arch}/${libc}: asset ${asset}, its sha256, do_install verifies and installs it unstripped`, () => {
-      const work = tmpdir("pvr-yocto-");
+      const work = scratch("pvr-yocto-");
       const src = join(work, "unpack");
       const dest = join(work, "image");
       const paths = { D: dest, UNPACKDIR: src, bindir: "/usr/bin", sysconfdir: "/etc", systemd_system_unitdir: "/usr/lib/systemd/system" };
@@ -112,7 +112,7 @@ describe("Yocto layer", () => {
   });
 
   test("without the generated checksums pvr-bin is skipped, naming the command that makes them", () => {
-    const copy = join(tmpdir("pvr-yocto-nosums-"), `pvr-bin_${VERSION}.bb`);
+    const copy = join(scratch("pvr-yocto-nosums-"), `pvr-bin_${VERSION}.bb`);
     cpSync(BIN_RECIPE, copy);
     expect(bbeval(copy, { TARGET_ARCH: "aarch64", TCLIBC: "glibc" }).skipped).toContain("npm run build:all");
   });
@@ -134,48 +134,4 @@ describe("Yocto layer", () => {
       for (const f of ["pvr-agent.service", "pvr-agent.env"]) expect(readFileSync(join(dir, f), "utf8")).toBe(readFileSync(join(ROOT, "systemd", f), "utf8"));
     }
   });
-});
-
-describe("Buildroot external tree", () => {
-  const KCONFIGLIB = run(PY, ["-c", "import kconfiglib"]).code === 0;
-
-  test("external.desc, external.mk and Config.in wire in package/pvr", () => {
-    expect(readFileSync(join(BR_EXTERNAL, "external.desc"), "utf8")).toMatch(/^name: PVR\ndesc: .+\n$/);
-    expect(readFileSync(join(BR_EXTERNAL, "external.mk"), "utf8")).toContain("$(BR2_EXTERNAL_PVR_PATH)/package/*/*.mk");
-    const sourced = /source "\$BR2_EXTERNAL_PVR_PATH\/(.+)"/.exec(readFileSync(join(BR_EXTERNAL, "Config.in"), "utf8"))?.[1];
-    expect(existsSync(join(BR_EXTERNAL, sourced as string))).toBe(true);
-    expect(readdirSync(join(BR_EXTERNAL, "package"))).toEqual(["pvr"]);
-  });
-
-  test("pvr.hash is generated from dist/SHA256SUMS", () => {
-    expect(readFileSync(BR_HASH, "utf8")).toBe(buildrootHash(sums, VERSION, commit));
-  });
-
-  test.skipIf(!KCONFIGLIB)(`Config.in: selectable on x86_64/aarch64 with glibc or musl+C++, refused with a comment otherwise${KCONFIGLIB ? "" : " (skipped: apt-get install python3-kconfiglib)"}`, () => {
-    const scenarios = ["BR2_aarch64,BR2_TOOLCHAIN_USES_GLIBC,BR2_INIT_SYSTEMD", "BR2_x86_64,BR2_TOOLCHAIN_USES_MUSL,BR2_INSTALL_LIBSTDCPP", "BR2_arm,BR2_TOOLCHAIN_USES_GLIBC", "BR2_x86_64,BR2_TOOLCHAIN_USES_MUSL", "BR2_aarch64,BR2_TOOLCHAIN_USES_GLIBC,BR2_STATIC_LIBS"];
-    const r = JSON.parse(ok(PY, [join(TOOLS, "kconfig_check.py"), BR_EXTERNAL, ...scenarios]).stdout) as { selectable: boolean; comments: string[]; service: string; warnings: string[] }[];
-    expect(r.map((x) => x.selectable)).toEqual([true, true, false, false, false]);
-    expect(r.map((x) => x.warnings)).toEqual([[], [], [], [], []]);
-    expect(r[0]?.service).toBe("y");
-    expect(r[2]?.comments).toEqual(["pvr needs an x86_64 or aarch64 target: Bun has no 32-bit ARM build"]);
-    expect(r[3]?.comments[0]).toContain("musl one with C++");
-  });
-
-  for (const [arch, libc, asset] of MACHINES) {
-    test(`pvr.mk for ${arch}/${libc}: downloads ${asset} from dist/, checks pvr.hash, installs it, keeps strip away`, () => {
-      const work = tmpdir("pvr-br-");
-      const config = [`BR2_EXTERNAL_PVR_PATH=${BR_EXTERNAL}`, `BR2_${arch}=y`, `BR2_TOOLCHAIN_USES_${libc.toUpperCase()}=y`, "BR2_PACKAGE_PVR=y", 'BR2_PACKAGE_PVR_SITE=""', "BR2_INIT_SYSTEMD=y", "BR2_PACKAGE_PVR_AGENT_SERVICE=y", 'BR2_STRIP_EXCLUDE_FILES="other.so"'];
-      writeFileSync(join(work, ".config"), `${config.join("\n")}\n`);
-      const make = (goal: string) => ok("make", ["-s", "-f", join(TOOLS, "buildroot-stub.mk"), `CONFIG=${join(work, ".config")}`, `WORK=${work}`, goal]).stdout;
-      const vars = Object.fromEntries(make("print").trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
-      expect(vars.PVR_VERSION).toBe(VERSION);
-      expect(vars.PVR_SOURCE).toBe(asset);
-      expect(realpathSync(vars.PVR_SITE as string)).toBe(DIST);
-      expect(vars.STRIP_EXCLUDE?.split(" ")).toEqual(["other.so", "pvr"]);
-      const installed = make("install");
-      expect(installed).not.toContain("usr/bin/pvr");
-      expect(readFileSync(join(work, "target/usr/bin/pvr")).equals(readFileSync(join(DIST, asset)))).toBe(true);
-      expect(existsSync(join(work, "target/usr/lib/systemd/system/pvr-agent.service"))).toBe(true);
-    });
-  }
 });

@@ -5,8 +5,8 @@
  * device.md 1.10/4.5/8.5, and `pvr merge` of the tarball into a checkout of the fixture device
  * state (objects faked) followed by a checkout.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AGENT_ARGS, AGENT_CONFIG, APP_NAME } from "../cross/pv-app";
 import { buildContainer } from "../cross/pv-container";
@@ -15,18 +15,20 @@ import { packageVersion } from "../cross/targets";
 import { canonicalize } from "../agent/state/canonical";
 import { type JsonObject, parseJson } from "../agent/state/json";
 import { isInlineJson } from "../agent/state/model";
-import { CAN_RUN_ARM64, dist, HAVE_AGENT, NO_AGENT_REASON, NO_ARM64_REASON, ok } from "./emulation";
-import { FIXTURES, newRepo, pvrOk, sha256, tmpdir } from "./helpers";
+import { CAN_RUN_ARM64, dist, HAVE_AGENT, NO_AGENT_REASON, NO_ARM64_REASON, ok, scratch, cleanScratch } from "./emulation";
+import { FIXTURES, newRepo, pvrOk, sha256 } from "./helpers";
 
 const HAVE_SQUASHFS = Bun.which("mksquashfs") !== null && Bun.which("unsquashfs") !== null;
-const work = tmpdir("pvr-container-test-");
-const tarball = join(work, "pvr-agent.pvrexport.tgz");
+let work = "";
+let tarball = "";
 let state: Record<string, unknown> = {};
 let commit = "";
 const key = (k: string) => `${APP_NAME}/${k}`;
 
 beforeAll(async () => {
   if (!HAVE_SQUASHFS) return;
+  work = scratch("pvr-container-test-");
+  tarball = join(work, "pvr-agent.pvrexport.tgz");
   commit = (await buildContainer({ out: tarball })).commit;
   const ex = join(work, "ex");
   mkdirSync(ex);
@@ -34,6 +36,7 @@ beforeAll(async () => {
   state = JSON.parse(readFileSync(join(ex, "json"), "utf8"));
   ok("unsquashfs", ["-no-xattrs", "-d", join(work, "rootfs"), join(ex, "objects", state[key("root.squashfs")] as string)]);
 }, 300_000);
+afterAll(cleanScratch);
 
 test("without a musl sysroot the musl container is refused with what it needs", async () => {
   await expect(buildContainer({ target: "pvr-linux-x64-musl" })).rejects.toThrow(/musl-built libstdc\+\+\.so\.6 and libgcc_s\.so\.1/);
@@ -109,6 +112,7 @@ describe.skipIf(!HAVE_SQUASHFS)(`container ${APP_NAME}${HAVE_SQUASHFS ? "" : " (
     pvrOk(repo, ["checkout"]);
     expect(sha256(readFileSync(join(repo, key("root.squashfs"))))).toBe(state[key("root.squashfs")] as string);
     expect(pvrOk(repo, ["status"]).stdout).toBe("");
+    rmSync(join(repo, ".."), { recursive: true, force: true });
   }, 60_000);
 
   test.skipIf(!HAVE_AGENT)(`'pvr agent' takes every flag of the container's command${HAVE_AGENT ? "" : ` (skipped: ${NO_AGENT_REASON})`}`, () => {

@@ -92,7 +92,11 @@ describe("exit codes and errors", () => {
   });
 
   test("an unreadable --pubkey exits 11, a directory 12; an unknown subcommand is a usage error", () => {
-    const { dir } = committed();
+    const { dir, key } = committed();
+    expect(pvrOk(dir, ["sig", "--pubkey", "/nonexistent.pem", "ls"]).stdout).toBe("{}\n"); // nothing to verify, no key needed
+    pvrOk(dir, ["sig", "--key", key, "--x5c", "no", "add", "--part", "app"]);
+    pvrOk(dir, ["add", "_sigs"]);
+    pvrOk(dir, ["commit"]);
     expect(runPvr(dir, ["sig", "--pubkey", "/nonexistent.pem", "ls"]).code).toBe(11);
     expect(runPvr(dir, ["sig", "--pubkey", dir, "ls"]).code).toBe(12);
     expect(runPvr(dir, ["sig", "frob"]).code).toBe(2);

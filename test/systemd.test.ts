@@ -4,12 +4,12 @@
  * systemd is needed for either), the hardening choices the README promises, and the example
  * environment file against the variables the unit reads and the flags the agent takes.
  */
-import { beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureBuilt } from "../cross/release";
-import { dist, HAVE_AGENT, NO_AGENT_REASON, ok } from "./emulation";
-import { ROOT, tmpdir } from "./helpers";
+import { dist, HAVE_AGENT, NO_AGENT_REASON, ok, scratch, cleanScratch } from "./emulation";
+import { ROOT } from "./helpers";
 
 const UNIT = readFileSync(join(ROOT, "systemd/pvr-agent.service"), "utf8");
 const ENV = readFileSync(join(ROOT, "systemd/pvr-agent.env"), "utf8");
@@ -19,10 +19,11 @@ let unitCopy = "";
 
 beforeAll(() => {
   ensureBuilt(["pvr-linux-x64"]);
-  const dir = tmpdir("pvr-systemd-");
+  const dir = scratch("pvr-systemd-");
   unitCopy = join(dir, "pvr-agent.service");
   writeFileSync(unitCopy, UNIT.replace("ExecStart=/usr/bin/pvr ", `ExecStart=${dist("pvr-linux-x64")} `));
 }, 120_000);
+afterAll(cleanScratch);
 
 /** Every `Key=value` line of the [Service] section, in order (repeated keys kept). */
 function service(): [string, string][] {

@@ -2,10 +2,11 @@
  * `POST steps`: install and run a posted revision (device.md 3.3; spec pvr-format 8.6).
  * 1. the envelope's state is under `state`, `post` or `json`; `#spec` must be a Pantavisor one
  *    and every key safe (checkState); 2. the revision name follows revname.ts; 3. every object
- *    must be in the store, else 400 naming each missing `<key> <sha>`; then, inside the runner
- *    (one transition at a time, 503 otherwise): 4. 409 when the name is the running revision;
- *    5. the trail `<storage>/trails/locals/<name>/` is laid out by hardlinks (built aside,
- *    renamed into place); 6. backend.install, 7. backend.run (unless `run: false`, for
+ *    must be in the store, else 400 naming each missing `<key> <sha>`; 4. the trust step
+ *    (trust.ts: 422 when a configured policy refuses it, else only reported); then, inside the runner
+ *    (one transition at a time, 503 otherwise): 5. 409 when the name is the running revision;
+ *    6. the trail `<storage>/trails/locals/<name>/` is laid out by hardlinks (built aside,
+ *    renamed into place); 7. backend.install, 8. backend.run (unless `run: false`, for
  *    `pvr put`). Validation failures change nothing on disk.
  */
 import { createHash } from "node:crypto";
@@ -17,7 +18,9 @@ import { HttpError } from "../http-error";
 import { canonicalize } from "../state/canonical";
 import { isJsonObject, type JsonValue } from "../state/json";
 import { checkState, isInlineJson, SPEC_KEY, type State } from "../state/model";
+import type { TrustVerdict } from "../trust/policy";
 import type { AgentContext } from "./context";
+import { trustStep } from "./trust";
 
 export const STATE_KEYS = ["state", "post", "json"];
 export const SPECS = ["pantavisor-service-system@1", "pantavisor-multi-platform@1"];
@@ -26,6 +29,7 @@ const COMMIT_MSG_MAX = 256;
 export interface Posted {
   rev: string;
   stateSha: string;
+  trust: TrustVerdict;
 }
 
 /** The state of an envelope, validated; throws 400 with the reason. */
@@ -70,6 +74,7 @@ export async function postRevision(ctx: AgentContext, envelope: JsonValue, opts:
   if (missing.length) {
     throw HttpError.badRequest(`missing objects: ${missing.slice(0, 10).join(", ")}${missing.length > 10 ? ` and ${missing.length - 10} more` : ""}; upload them first`, { missing });
   }
+  const trust = await trustStep(ctx, rev, state);
   const plan = planDeploy(state, { objectsDir: ctx.objects.dir, has: (s) => ctx.objects.has(s) });
   return ctx.runner.run(`post of ${rev}`, async (signal) => {
     const current = await ctx.backend.currentRevision(signal);
@@ -90,11 +95,12 @@ export async function postRevision(ctx: AgentContext, envelope: JsonValue, opts:
       await ctx.backend.run(rev, signal);
       ctx.tracker.follow(rev);
     }
-    return { rev, stateSha };
+    return { rev, stateSha, trust };
   });
 }
 
-/** The answer pvr expects (rev -1 + revlocal), plus where to watch progress. */
+/** The answer pvr expects (rev -1 + revlocal), plus where to watch progress and the trust verdict. */
 export function postResponse(p: Posted, base: string): Record<string, unknown> {
-  return { rev: -1, revlocal: p.rev, "state-sha": p.stateSha, "trail-id": "local", "progress-url": `${base}/steps/${p.rev}/progress` };
+  const trust = { ok: p.trust.ok, problems: p.trust.problems };
+  return { rev: -1, revlocal: p.rev, "state-sha": p.stateSha, "trail-id": "local", "progress-url": `${base}/steps/${p.rev}/progress`, trust };
 }

@@ -136,14 +136,21 @@ export function planDeploy(state: State, opts: { objectsDir: string; has: (sha: 
   const dirs = new Set<string>();
   const missing: string[] = [];
   const files: DeployStep[] = [];
+  let lastParent = "";
   for (const key of keys) {
     if (key === ".pv" || key.startsWith(".pv/")) throw PvrError.unsafe(`deploy state: key ${JSON.stringify(key)} is inside .pv/, which holds the boot links`);
-    // parent directories, shortest first; one already seen was checked when it was added
-    for (let i = key.indexOf("/"); i >= 0; i = key.indexOf("/", i + 1)) {
-      const d = key.slice(0, i);
-      if (dirs.has(d)) continue;
-      if (keySet.has(d)) throw PvrError.badState(`deploy state: ${JSON.stringify(d)} is both a file and the directory of ${JSON.stringify(key)}`);
-      dirs.add(d);
+    // parent directories, shortest first; one already seen was checked when it was added, and
+    // so were all of its own parents (sorted keys mostly share the previous key's parent)
+    const slash = key.lastIndexOf("/");
+    const parent = slash < 0 ? "" : key.slice(0, slash);
+    if (parent !== lastParent) {
+      lastParent = parent;
+      for (let i = key.indexOf("/"); i >= 0; i = key.indexOf("/", i + 1)) {
+        const d = key.slice(0, i);
+        if (dirs.has(d)) continue;
+        if (keySet.has(d)) throw PvrError.badState(`deploy state: ${JSON.stringify(d)} is both a file and the directory of ${JSON.stringify(key)}`);
+        dirs.add(d);
+      }
     }
     const value = state[key];
     if (isInlineJson(key, value)) files.push({ kind: "write", path: key, text: canonicalize(value ?? null) });

@@ -6,16 +6,19 @@
  * its objects (the root hash recomputed from the data object, the hash object identical to what
  * `veritysetup format` makes, run.json mounting it through `dm:`). `rehashObjects` also re-hashes
  * covered objects in the store (it verifies hashes on upload already, so this is off by default).
+ * `embeddedKeys` (the agent's report when no policy is configured) checks each signature against
+ * the keys the signatures embed: integrity (stale, forged, uncovered) without authenticity.
  */
 import type { KeyObject, X509Certificate } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { isJsonObject, type JsonObject, type JsonValue } from "../state/json";
-import { isSha, type State } from "../state/model";
+import { isSha, SPEC_KEY, type State } from "../state/model";
+import { decodeProtected } from "./pvs/header";
 import { sigName } from "./pvs/payload";
 import { buildReport, type SigInput, storeObjectCheck } from "./pvs/report";
 import { PVS_SPEC } from "./pvs/sign";
-import { parseSigFile } from "./pvs/verify";
+import { embeddedKey, parseSigFile } from "./pvs/verify";
 import { verityVerify } from "./verity-check";
 
 export interface TrustPolicy {
@@ -24,6 +27,8 @@ export interface TrustPolicy {
   cacerts?: X509Certificate[];
   verity: "verify" | "off";
   rehashObjects?: boolean;
+  /** without trustedKeys or cacerts: trust the keys the signatures themselves embed */
+  embeddedKeys?: boolean;
 }
 
 export interface TrustProblem {
@@ -84,12 +89,38 @@ function signatureInputs(state: State, problems: TrustProblem[]): SigInput[] {
   return out;
 }
 
+function ownKeys(files: SigInput[]): KeyObject[] {
+  const out: KeyObject[] = [];
+  for (const f of files) {
+    try {
+      const k = embeddedKey(decodeProtected(f.sig.protected));
+      if (k) out.push(k);
+    } catch {} // an undecodable header is reported as invalid by the report
+  }
+  return out;
+}
+
+/** With requireSignatures: one problem per part naming its first entry no verified signature covers. */
+function notCovered(state: State, covered: Set<string>): TrustProblem[] {
+  const byPart = new Map<string, string[]>();
+  for (const k of Object.keys(state)) {
+    if (k === SPEC_KEY || k.startsWith("_sigs/") || covered.has(k)) continue;
+    byPart.set(partOf(k), [...(byPart.get(partOf(k)) ?? []), k]);
+  }
+  return [...byPart].map(([part, keys]) => ({
+    part,
+    reason: `${keys[0]}: not covered by any verified signature${keys.length > 1 ? ` (nor ${keys.length - 1} more entries of ${part})` : ""}`,
+  }));
+}
+
 /** Checks `state` (whose objects live in `storeDir`) against `policy`; never throws for bad content. */
 export async function checkTrust(state: State, policy: TrustPolicy, storeDir: string): Promise<TrustVerdict> {
   const problems: TrustProblem[] = [];
   const files = signatureInputs(state, problems);
-  if (policy.requireSignatures && files.length === 0) problems.push({ part: "", reason: "the state carries no pvs signatures and signatures are required" });
-  const trust = { pubkeys: policy.trustedKeys, cacerts: policy.trustedKeys?.length ? undefined : (policy.cacerts ?? []) };
+  if (policy.requireSignatures && files.length === 0) problems.push({ part: "_sigs", reason: "the state carries no pvs signatures and signatures are required" });
+  const own = policy.embeddedKeys && !policy.trustedKeys?.length && !policy.cacerts ? ownKeys(files) : undefined;
+  const pubkeys = own ?? policy.trustedKeys;
+  const trust = { pubkeys, cacerts: pubkeys?.length ? undefined : (policy.cacerts ?? []) };
   const report = files.length ? await buildReport(state, files, trust, policy.rehashObjects ? storeObjectCheck(storeDir) : undefined) : null;
   for (const s of report?.sigs ?? []) {
     if (s.status !== "valid" && s.status !== "tampered") problems.push({ part: sigName(s.key), reason: `${s.key}: ${s.status}${s.reason ? `: ${s.reason}` : ""}` });
@@ -97,9 +128,7 @@ export async function checkTrust(state: State, policy: TrustPolicy, storeDir: st
   for (const t of report?.tampered ?? []) problems.push({ part: partOf(t.key), reason: `${t.key}: tampered: ${t.reason}` });
   for (const k of report?.missing ?? []) problems.push({ part: partOf(k), reason: `${k}: its object is missing from the store` });
   for (const k of report?.uncovered ?? []) problems.push({ part: partOf(k), reason: `${k}: uncovered: inside a signed part but no signature includes or excludes it` });
-  if (policy.requireSignatures && report) {
-    for (const k of report.notseen) if (!k.startsWith("_sigs/") && !report.uncovered.includes(k)) problems.push({ part: partOf(k), reason: `${k}: not covered by any verified signature` });
-  }
+  if (policy.requireSignatures) problems.push(...notCovered(state, new Set([...(report?.protected ?? []), ...(report?.excluded ?? []), ...(report?.uncovered ?? [])])));
   if (policy.verity === "verify") problems.push(...verityProblems(state, storeDir));
   return { ok: problems.length === 0, problems };
 }

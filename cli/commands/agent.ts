@@ -4,6 +4,7 @@
  * their help come from agent/config.ts; SIGTERM and SIGINT stop it gracefully.
  */
 import { CONFIG_TABLE, resolveConfig } from "../../agent/config";
+import { describeTrust } from "../../agent/trust/options";
 import type { FlagSpec } from "../args";
 import type { Command } from "../command";
 
@@ -26,7 +27,9 @@ export const command: Command = {
     "pv-ctrl; elsewhere (standalone) the agent keeps trails under <storage>/trails itself and\n" +
     "starts with an empty factory revision 0. Every flag can also be set by its environment\n" +
     "variable. Access is open unless --token-file is given; then clients pass the token\n" +
-    "with 'pvr -a TOKEN' (Authorization: Bearer). --read-only answers writes with 405.",
+    "with 'pvr -a TOKEN' (Authorization: Bearer). --read-only answers writes with 405.\n" +
+    "--require-signatures, --trusted-keys, --cacerts or --verity verify make posts pass the\n" +
+    "trust policy (else 422, nothing deployed); without them signature problems are reported only.",
   flags: FLAGS,
   examples: [
     "pvr agent                                   # 127.0.0.1:12368, storage ./.pvr-agent",
@@ -36,9 +39,9 @@ export const command: Command = {
   async run(ctx, { flags }) {
     const raw: Record<string, string | boolean | undefined> = {};
     for (const e of CONFIG_TABLE) raw[e.key] = flags[e.flag] as string | boolean | undefined;
-    const cfg = resolveConfig(raw, ctx.cwd);
+    const cfg = resolveConfig(raw, ctx.cwd, undefined, ctx.env, (m) => ctx.err(`${m}\n`));
     if (flags["print-config"]) {
-      ctx.out(`${JSON.stringify({ ...cfg, token: cfg.token ? "(set)" : null }, null, 2)}\n`);
+      ctx.out(`${JSON.stringify({ ...cfg, token: cfg.token ? "(set)" : null, trust: describeTrust(cfg.trust) }, null, 2)}\n`);
       return 0;
     }
     const { startAgent } = await import("../../agent/service");

@@ -78,7 +78,8 @@ function rsaAuthentic(key: KeyObject, alg: string, signature: string): boolean {
   }
 }
 
-function embeddedKey(h: ProtectedHeader): KeyObject | null {
+/** The key a signature carries: its x5c leaf's, else its jwk; null when it has neither or they do not parse. */
+export function embeddedKey(h: ProtectedHeader): KeyObject | null {
   try {
     if (h.x5c?.length) return (parseX5c(h.x5c)[0] as X509Certificate).publicKey;
     if (h.jwk) return createPublicKey({ key: h.jwk as never, format: "jwk" });
