@@ -16,7 +16,7 @@ import { canonicalize } from "../agent/state/canonical";
 import { type JsonObject, parseJson } from "../agent/state/json";
 import { isInlineJson } from "../agent/state/model";
 import { CAN_RUN_ARM64, dist, HAVE_AGENT, NO_AGENT_REASON, NO_ARM64_REASON, ok, scratch, cleanScratch } from "./emulation";
-import { FIXTURES, newRepo, pvrOk, sha256 } from "./helpers";
+import { BUN, CLI, FIXTURES, newRepo, pvrOk, sha256 } from "./helpers";
 
 const HAVE_SQUASHFS = Bun.which("mksquashfs") !== null && Bun.which("unsquashfs") !== null;
 let work = "";
@@ -116,7 +116,8 @@ describe.skipIf(!HAVE_SQUASHFS)(`container ${APP_NAME}${HAVE_SQUASHFS ? "" : " (
   }, 60_000);
 
   test.skipIf(!HAVE_AGENT)(`'pvr agent' takes every flag of the container's command${HAVE_AGENT ? "" : ` (skipped: ${NO_AGENT_REASON})`}`, () => {
-    const help = ok(dist("pvr-linux-x64"), ["agent", "--help"]).stdout;
+    // the source CLI: this test must not depend on another test having built dist/
+    const help = ok(BUN, [CLI, "agent", "--help"]).stdout;
     for (const f of AGENT_CONFIG.Entrypoint.filter((a) => a.startsWith("--"))) expect(help).toContain(f);
   });
 });

@@ -3,7 +3,7 @@
  * repository. A second writer fails at once with an error naming the holder; a lock left by a
  * process that died on this host is taken over.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
@@ -32,15 +32,21 @@ export class RepoLock {
     const path = join(pvrDir, "lock");
     const me: Holder = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };
     for (let attempt = 0; attempt < 2; attempt++) {
+      // the lock appears with its content or not at all: write a temp file, then link() it
+      // into place (fails with EEXIST when held), so a reader never sees an empty lock
+      const tmp = `${path}.${process.pid}.${attempt}`;
       try {
-        const fd = openSync(path, "wx", 0o644);
-        writeSync(fd, JSON.stringify(me));
-        closeSync(fd);
+        writeFileSync(tmp, JSON.stringify(me), { mode: 0o644 });
+        linkSync(tmp, path);
         const lock = new RepoLock(path);
         process.once("exit", () => lock.release());
         return lock;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw fromSystemError(err, `cannot create ${path}`);
+      } finally {
+        try {
+          unlinkSync(tmp);
+        } catch {}
       }
       const holder = readHolder(path);
       if (holder && holder.host === me.host && !processAlive(holder.pid)) {
