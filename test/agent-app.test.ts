@@ -115,3 +115,43 @@ describe("actions without HTTP", () => {
     expect(ctx.store.events.recent().map((e) => e.kind)).toEqual(expect.arrayContaining(["object", "post", "current", "progress"]));
   });
 });
+
+describe("review regressions", () => {
+  test("a huge commit message is cut to 256 bytes in linear time, at a character boundary", async () => {
+    const { req, ctx } = await setup();
+    const msg = "é".repeat(400_000);
+    const r = await req("/steps", { method: "POST", body: JSON.stringify({ rev: "locals/big", "commit-msg": msg, state: { "#spec": SPEC } }) });
+    expect(r.status).toBe(200);
+    // (the old quadratic cut took minutes here: bun's per-test timeout is the guard)
+    const stored = ctx.store.revisions.get("locals/big")?.commitMsg ?? "";
+    expect(Buffer.byteLength(stored)).toBe(256);
+    expect(stored).toBe("é".repeat(128));
+  });
+
+  test("re-posting an existing revision name is refused and keeps that revision intact", async () => {
+    const { req, storage } = await setup();
+    const post = (rev: string, extra: Record<string, string>) =>
+      req("/steps", { method: "POST", body: JSON.stringify({ rev, state: { "#spec": SPEC, "a.json": extra } }) });
+    expect((await post("locals/keep", { v: "1" })).status).toBe(200);
+    expect((await post("locals/other", { v: "2" })).status).toBe(200);
+    const again = await post("locals/keep", { v: "3" });
+    expect(again.status).toBe(409);
+    expect(await (await req("/revs/locals/keep/state")).text()).toBe(`{"#spec":"${SPEC}","a.json":{"v":"1"}}`);
+    expect(existsSync(join(storage, "trails/locals/keep/a.json"))).toBe(true);
+  });
+
+  test("a pv-ctrl 503 keeps its Retry-After and a Parser 422 stays 422", async () => {
+    const { ctx, req } = await setup();
+    const { PvCtrlError } = await import("../agent/device/pvctrl");
+    ctx.backend.getMeta = async () => {
+      throw new PvCtrlError(503, "A command is already in progress. Try again", "GET /user-meta", 120);
+    };
+    const busy = await req("/user-meta");
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get("Retry-After")).toBe("120");
+    ctx.backend.getMeta = async () => {
+      throw new PvCtrlError(422, "Parser: State JSON has bad format", "PUT /steps/locals/x");
+    };
+    expect((await req("/user-meta")).status).toBe(422);
+  });
+});

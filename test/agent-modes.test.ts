@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { sha256, tmpdir } from "./helpers";
+import { haveIPv6, sha256, tmpdir } from "./helpers";
 import { type AgentProcess, curl, snapshotStorage, startAgentProcess, tempFile } from "./agent-helpers";
 
 const running: AgentProcess[] = [];
@@ -102,15 +102,6 @@ describe("token mode", () => {
     expect(a.log()).not.toContain(" 403 ");
   });
 });
-
-function haveIPv6(): boolean {
-  try {
-    Bun.serve({ hostname: "::1", port: 0, fetch: () => new Response() }).stop(true);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test.skipIf(!haveIPv6())("listening on IPv6: --listen [::1]:0, URLs keep the brackets", async () => {
   const a = await start({ listen: "[::1]:0" });

@@ -86,3 +86,13 @@ export function newRepo(files: Record<string, string | Uint8Array> = {}): { dir:
   writeTree(dir, files);
   return { dir, objects: join(base, ".pvrcfg", "objects") };
 }
+
+/** Whether this machine has an IPv6 loopback to serve on (tests that need it skip otherwise). */
+export function haveIPv6(): boolean {
+  try {
+    Bun.serve({ hostname: "::1", port: 0, fetch: () => new Response() }).stop(true);
+    return true;
+  } catch {
+    return false;
+  }
+}

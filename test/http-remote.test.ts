@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { canonicalize } from "../agent/state/canonical";
 import { parseJson } from "../agent/state/json";
-import { sha256, tmpdir, writeTree } from "./helpers";
+import { haveIPv6, sha256, tmpdir, writeTree } from "./helpers";
 import { pvrAsync, pvrAsyncOk } from "./support/cli";
 import type { PvrSdkServer } from "./support/pvrsdk-server";
 import { BIG, FILES, Servers } from "./support/remote-fixture";
@@ -194,14 +194,8 @@ describe("clone, get, merge and inspect over HTTP", () => {
 });
 
 describe("IPv6", () => {
-  test("clone and inspect http://[::1]:PORT/cgi-bin/pvr (skipped without IPv6 loopback)", async () => {
-    let s: PvrSdkServer;
-    try {
-      s = await start(FILES, "::1");
-    } catch {
-      console.warn("no IPv6 loopback here; skipping");
-      return;
-    }
+  test.skipIf(!haveIPv6())("clone and inspect http://[::1]:PORT/cgi-bin/pvr (skipped without IPv6 loopback)", async () => {
+    const s: PvrSdkServer = await start(FILES, "::1");
     expect(s.url).toStartWith("http://[::1]:");
     const c = await clone(`[::1]:${s.port}#app`);
     expect(c.code).toBe(0);

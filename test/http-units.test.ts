@@ -66,6 +66,12 @@ describe("reference resolution", () => {
     expect(cloneNameForUrl("http://[::1]:12368/cgi-bin/pvr/")).toBe("::1");
     expect(cloneNameForUrl("https://pvr.pantahub.com/nick/dev")).toBe("dev");
   });
+
+  test("a URL cannot make clone write outside the current directory", () => {
+    expect(() => cloneNameForUrl("http://h/a/..%2F..%2Fpwned")).toThrow("safe directory name");
+    expect(cloneNameForUrl("http://h/a/%2E%2E")).toBe("h"); // the URL parser resolves the dot segments
+    expect(cloneNameForUrl("http://h/a/odd%zz")).toBe("odd%zz");
+  });
 });
 
 describe("post envelope", () => {

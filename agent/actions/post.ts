@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { existsSync, rmSync } from "node:fs";
 import { applyPlan } from "../deploy/apply";
 import { planDeploy } from "../deploy/plan";
+import { COMMITMSG_MAX, truncateUtf8 } from "../device/pantavisor";
 import { postRevisionName, trailDir } from "../device/revname";
 import { HttpError } from "../http-error";
 import { canonicalize } from "../state/canonical";
@@ -24,7 +25,6 @@ import { trustStep } from "./trust";
 
 export const STATE_KEYS = ["state", "post", "json"];
 export const SPECS = ["pantavisor-service-system@1", "pantavisor-multi-platform@1"];
-const COMMIT_MSG_MAX = 256;
 
 export interface Posted {
   rev: string;
@@ -47,9 +47,7 @@ export function envelopeState(envelope: JsonValue): State {
 function commitMessage(v: JsonValue | undefined): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== "string") throw HttpError.badRequest('"commit-msg" must be a string');
-  let msg = v;
-  while (Buffer.byteLength(msg) > COMMIT_MSG_MAX) msg = msg.slice(0, -1);
-  return msg || undefined;
+  return truncateUtf8(v, COMMITMSG_MAX) || undefined;
 }
 
 export function missingObjects(ctx: AgentContext, state: State): string[] {
@@ -80,6 +78,8 @@ export async function postRevision(ctx: AgentContext, envelope: JsonValue, opts:
     const current = await ctx.backend.currentRevision(signal);
     if (current === rev) throw HttpError.conflict(`${rev} is the running revision; post under another name`);
     const dir = trailDir(ctx.config.storage, rev);
+    // a failed install must not cost an existing revision its trail, so names are not reused
+    if (existsSync(dir)) throw HttpError.conflict(`revision ${rev} already exists on the device; post under another name`);
     applyPlan(plan, dir, ctx.objects, { warn: (w) => ctx.log(`deploy ${rev}: ${w}`) });
     try {
       await ctx.backend.install(rev, bytes, msg, signal);

@@ -28,7 +28,7 @@ export class ProgressTracker {
   follow(rev: string): void {
     if (this.following.has(rev) || this.stopped) return;
     this.following.set(rev, Date.now());
-    void this.loop(rev);
+    this.loop(rev).catch((err) => this.log(`progress tracking of ${rev} stopped: ${(err as Error).message}`));
   }
 
   /** Follows revisions the database still shows in flight (not NEW, not final, recent). */

@@ -56,6 +56,10 @@ export class PvCtrlError extends PvrError {
         : `pv-ctrl ${request}: ${status} ${detail}`,
     );
   }
+  /** Pantavisor's own status where the agent passes it on (device.md 3.3: 422 with its message, 503, 507). */
+  override get httpStatus(): number {
+    return [409, 422, 503, 507].includes(this.status) ? this.status : super.httpStatus;
+  }
   /** True when nothing answered: the socket is gone, refused, reset or timed out (a reboot). */
   get unreachable(): boolean {
     return this.status === 0;

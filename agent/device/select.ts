@@ -16,5 +16,7 @@ export type ManagedBackend = DeviceBackend & { init?(): Promise<void>; close?():
 export function createBackend(cfg: AgentConfig, store: AgentStore, objects: ObjectStore, log: (line: string) => void): ManagedBackend {
   if (cfg.backend === "standalone") return new StandaloneBackend(cfg.storage, store, objects, log, cfg.settleMs);
   if (!cfg.pvCtrl) throw PvrError.usage("the pantavisor backend needs a pv-ctrl socket (--pv-ctrl)");
-  return new PantavisorBackend({ socketPath: cfg.pvCtrl });
+  // a post waits for a busy Pantavisor at most 30 s, then answers 503 + Retry-After itself
+  // (device.md 3.3 step 7) instead of outliving the HTTP connection
+  return new PantavisorBackend({ socketPath: cfg.pvCtrl, maxRetryWaitMs: 30_000 });
 }

@@ -113,7 +113,16 @@ export class StandaloneBackend implements DeviceBackend {
     this.log(`current revision is now ${rev}`);
     this.publishRevision(rev);
     if (this.settleMs <= 0) return this.finish(rev);
-    this.settling.set(rev, setTimeout(() => this.finish(rev), this.settleMs));
+    this.settling.set(
+      rev,
+      setTimeout(() => {
+        try {
+          this.finish(rev);
+        } catch (err) {
+          this.log(`finishing ${rev} failed: ${(err as Error).message}`);
+        }
+      }, this.settleMs),
+    );
   }
 
   private finish(rev: string): void {

@@ -8,6 +8,7 @@
 import { existsSync, unlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { PvrError } from "../errors";
+import { syncFiles } from "../fsutil/sync";
 import { hashFile, type ObjectStore } from "../objects/store";
 import { compareKeys } from "../state/canonical";
 import { isInlineJson, SPEC_KEY, type State } from "../state/model";
@@ -49,6 +50,7 @@ export function transferObjects(state: State, fromDir: string, to: ObjectStore, 
   const result: TransferResult = { copied: 0, cached: 0 };
   const corrupt: string[] = [];
   const missing: string[] = [];
+  const fresh: string[] = [];
   const sameStore = resolve(fromDir) === resolve(to.dir);
   for (const [sha, key] of objectsByKey(state)) {
     if (present(to, sha, Boolean(opts.force) && !sameStore)) {
@@ -62,7 +64,8 @@ export function transferObjects(state: State, fromDir: string, to: ObjectStore, 
       continue;
     }
     try {
-      to.installFile(src, { expected: sha, fsync: false });
+      const r = to.installFile(src, { expected: sha, fsync: false });
+      if (r.fresh) fresh.push(r.path);
     } catch (err) {
       if (err instanceof PvrError && err.code === "integrity") {
         corrupt.push(`object ${sha} (${key}) is corrupt: ${err.message}`);
@@ -73,7 +76,7 @@ export function transferObjects(state: State, fromDir: string, to: ObjectStore, 
     result.copied++;
     opts.log?.(key, sha, false);
   }
-  if (result.copied) to.syncDir();
+  syncFiles(to.dir, fresh);
   const problems = [...corrupt, ...missing];
   if (problems.length) {
     const msg = `${problems.length} object(s) could not be taken from ${opts.label} (${fromDir}); the repository state was not changed:\n  ${problems.join("\n  ")}`;

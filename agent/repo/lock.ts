@@ -3,7 +3,7 @@
  * repository. A second writer fails at once with an error naming the holder; a lock left by a
  * process that died on this host is taken over.
  */
-import { linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
@@ -22,6 +22,30 @@ function readHolder(path: string): Holder | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Removes a dead holder's lock. Two processes may find the same stale lock at once, so it is
+ * renamed aside (atomic, only one rename wins) and checked to be the dead holder's before it is
+ * deleted; a live lock renamed by mistake is put back.
+ */
+function takeOver(path: string, dead: Holder): boolean {
+  const aside = `${path}.stale-${process.pid}`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return true; // someone else moved it: just try again
+  }
+  const got = readHolder(aside);
+  if (got && got.pid === dead.pid && got.since === dead.since) {
+    unlinkSync(aside);
+    return true;
+  }
+  try {
+    linkSync(aside, path);
+  } catch {}
+  unlinkSync(aside);
+  return false;
 }
 
 export class RepoLock {
@@ -49,12 +73,7 @@ export class RepoLock {
         } catch {}
       }
       const holder = readHolder(path);
-      if (holder && holder.host === me.host && !processAlive(holder.pid)) {
-        try {
-          unlinkSync(path);
-        } catch {}
-        continue;
-      }
+      if (holder && holder.host === me.host && !processAlive(holder.pid) && takeOver(path, holder)) continue;
       const who = holder ? `pid ${holder.pid} (pvr ${holder.command}) on ${holder.host} since ${holder.since}` : "another process";
       throw PvrError.locked(`repository is locked by ${who}; wait for it to finish, or remove ${path} if that process is gone`);
     }

@@ -16,7 +16,9 @@ export function errorResponse(err: unknown, log: (line: string) => void): Respon
     let status = err.httpStatus;
     if (status === 403 || (status === 401 && !(err instanceof HttpError))) status = 500;
     const extra = err instanceof HttpError ? err.extra : {};
-    const headers = err instanceof HttpError ? err.headers : {};
+    const headers: Record<string, string> = err instanceof HttpError ? { ...err.headers } : {};
+    const retryAfter = (err as { retryAfter?: unknown }).retryAfter;
+    if (status === 503 && typeof retryAfter === "number" && !headers["Retry-After"]) headers["Retry-After"] = String(retryAfter);
     if (status >= 500 && status !== 503 && status !== 507) log(`error: ${err.message}`);
     return json({ Error: err.message, ...extra }, status, headers);
   }

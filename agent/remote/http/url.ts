@@ -101,5 +101,14 @@ export function cloneNameForUrl(url: string): string {
   const u = new URL(url);
   const last = posix.basename(u.pathname.replace(/\/+$/, ""));
   if (u.pathname.replace(/\/+$/, "") === DEVICE_PATH || last === "") return u.hostname.replace(/^\[|\]$/g, "");
-  return decodeURIComponent(last);
+  let name: string;
+  try {
+    name = decodeURIComponent(last);
+  } catch {
+    name = last;
+  }
+  if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\\") || name.includes("\0")) {
+    throw PvrError.usage(`cannot derive a safe directory name from ${url}; give one: pvr clone URL DIR`);
+  }
+  return name;
 }
