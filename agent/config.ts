@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { PVCTRL_SOCKET_CANDIDATES } from "./device/pvctrl";
 import { PvrError } from "./errors";
 import { parseListen, type ListenAddress } from "./listen";
 import { type AgentTrust, resolveTrust } from "./trust/options";
@@ -26,7 +27,7 @@ export interface ConfigEntry {
 type RawConfig = Record<"listen" | "storage" | "backend" | "pvCtrl" | "db" | "tokenFile" | "readOnly" | "maxObjectSize" | "maxJsonSize" | "urlTtl" | "settleTime" | "requireSignatures" | "trustedKeys" | "cacerts" | "verity", string | boolean | undefined>;
 
 /** Where clients look for pv-ctrl, in order (pv:tools/pvcontrol, pv:pvtx). */
-export const PV_CTRL_PROBES = ["/run/pantavisor/pv/pv-ctrl", "/pv/pv-ctrl", "/pantavisor/pv-ctrl"];
+export const PV_CTRL_PROBES = PVCTRL_SOCKET_CANDIDATES;
 
 export const CONFIG_TABLE: ConfigEntry[] = [
   { key: "listen", flag: "listen", env: "PVR_AGENT_LISTEN", type: "string", value: "HOST:PORT", default: "0.0.0.0:12368 on a device, else 127.0.0.1:12368", description: "address to serve /cgi-bin/pvr on; IPv6 in brackets ([::]:12368); port 0 picks a free port" },

@@ -26,7 +26,12 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-export function writeFileDurable(path: string, data: string | Uint8Array, mode = 0o644): void {
+/**
+ * `fsync: false` keeps the atomic rename but skips the flushes: for files that are only a copy of
+ * durable data (a checked-out working tree), where a crash may cost the file but never mix it.
+ */
+export function writeFileDurable(path: string, data: string | Uint8Array, mode = 0o644, opts: { fsync?: boolean } = {}): void {
+  const sync = opts.fsync ?? true;
   const dir = dirname(path);
   const tmp = tempPath(dir, basename(path));
   let fd: number | undefined;
@@ -35,7 +40,7 @@ export function writeFileDurable(path: string, data: string | Uint8Array, mode =
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
+    if (sync) fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
     renameSync(tmp, path);
@@ -46,7 +51,7 @@ export function writeFileDurable(path: string, data: string | Uint8Array, mode =
     } catch {}
     throw fromSystemError(err, `cannot write ${path}`);
   }
-  fsyncDir(dir);
+  if (sync) fsyncDir(dir);
 }
 
 export function removeIfExists(path: string): boolean {

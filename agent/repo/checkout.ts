@@ -5,10 +5,10 @@
  * MarshalIndent would (canonical with `canonical` or `hardlink`). All keys are checked before
  * anything is written. Files not in the state are left alone, as in the Go tool.
  */
-import { chmodSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
-import { tempPath } from "../fsutil/durable";
+import { tempPath, writeFileDurable } from "../fsutil/durable";
 import { pumpHashing } from "../objects/store";
 import { canonicalize, compareKeys } from "../state/canonical";
 import { goMarshalIndent } from "../state/indent";
@@ -47,24 +47,6 @@ function ensureParent(root: string, key: string): void {
   }
 }
 
-function writeAtomically(target: string, bytes: Uint8Array): void {
-  const tmp = tempPath(dirname(target), "checkout");
-  try {
-    const fd = openSync(tmp, "wx", 0o644);
-    try {
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, target);
-  } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {}
-    throw fromSystemError(err, `cannot write ${target}`);
-  }
-}
 
 function copyVerified(src: string, target: string, sha: string, key: string): void {
   const tmp = tempPath(dirname(target), "checkout");
@@ -127,7 +109,7 @@ export function checkoutState(repo: Repo, state: State, opts: CheckoutOptions = 
     ensureParent(repo.root, key);
     if (isInlineJson(key, value)) {
       const text = opts.canonical || opts.hardlink ? canonicalize(value) : goMarshalIndent(value);
-      writeAtomically(target, Buffer.from(text, "utf8"));
+      writeFileDurable(target, text, 0o644, { fsync: false });
       written++;
       continue;
     }

@@ -2,7 +2,9 @@
 import { defaultGetRef, getRepo } from "../../agent/remote/get";
 import { PvrError } from "../../agent/errors";
 import { Repo } from "../../agent/repo/repo";
+import type { Parsed } from "../args";
 import type { Command } from "../command";
+import type { Context } from "../context";
 import { JOBS_FLAG, jobsFrom, remoteKit } from "../remote";
 
 export const command: Command = {
@@ -20,29 +22,33 @@ export const command: Command = {
     JOBS_FLAG,
   ],
   examples: ["pvr get 192.168.1.10#bsp", "pvr get ../other", "pvr get /tmp/export.tgz#bsp", "pvr get ../sdk#pvr-sdk --as pvr-sdk-new", "pvr get"],
-  async run(ctx, { flags, args }) {
-    if (args.length > 1) throw PvrError.usage("Get can have at most 1 argument. See --help.");
-    const jobs = jobsFrom(flags);
-    const repo = Repo.find(ctx.cwd);
-    const { http, progress } = remoteKit(ctx, "Downloading");
-    const lock = repo.lock("get");
-    try {
-      // a remembered ref is absolute, or (written by the Go tool) relative to the checkout root
-      const [ref, cwd] = args[0] !== undefined ? [args[0], ctx.cwd] : [defaultGetRef(repo, "get"), repo.root];
-      const r = await getRepo(repo, ref, cwd, {
-        merge: false,
-        renameTo: flags.as as string | undefined,
-        log: (l) => ctx.err(`${l}\n`),
-        http,
-        jobs,
-        events: progress,
-        repoBaseUrl: ctx.remote.repoBaseUrl,
-      });
-      progress.finish();
-      ctx.out(`\nImported ${r.copied} objects to ${repo.objects.dir}\n\n\nRun pvr checkout to checkout the changed files into the workspace.\n`);
-    } finally {
-      progress.finish();
-      lock.release();
-    }
-  },
+  run: (ctx, parsed) => runGetOrMerge(ctx, parsed, false),
 };
+
+/** The body of `get` and `merge` (the only difference is replace vs deep-merge). */
+export async function runGetOrMerge(ctx: Context, { flags, args }: Parsed, merge: boolean): Promise<void> {
+  const name = merge ? "merge" : "get";
+  if (args.length > 1) throw PvrError.usage(`${merge ? "Merge" : "Get"} can have at most 1 argument. See --help.`);
+  const jobs = jobsFrom(flags);
+  const repo = Repo.find(ctx.cwd);
+  const { http, progress } = remoteKit(ctx, "Downloading");
+  const lock = repo.lock(name);
+  try {
+    // a remembered ref is absolute, or (written by the Go tool) relative to the checkout root
+    const [ref, cwd] = args[0] !== undefined ? [args[0], ctx.cwd] : [defaultGetRef(repo, name), repo.root];
+    const r = await getRepo(repo, ref, cwd, {
+      merge,
+      renameTo: flags.as as string | undefined,
+      log: (l) => ctx.err(`${l}\n`),
+      http,
+      jobs,
+      events: progress,
+      repoBaseUrl: ctx.remote.repoBaseUrl,
+    });
+    progress.finish();
+    ctx.out(`\nImported ${r.copied} objects to ${repo.objects.dir}\n\n\nRun pvr checkout to checkout the changed files into the workspace.\n`);
+  } finally {
+    progress.finish();
+    lock.release();
+  }
+}

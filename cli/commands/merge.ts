@@ -1,9 +1,7 @@
 /** `pvr merge [REPO[#parts]]`: RFC 7386 deep merge of a source state (or some parts) into the committed state. */
-import { defaultGetRef, getRepo } from "../../agent/remote/get";
-import { PvrError } from "../../agent/errors";
-import { Repo } from "../../agent/repo/repo";
 import type { Command } from "../command";
-import { JOBS_FLAG, jobsFrom, remoteKit } from "../remote";
+import { JOBS_FLAG } from "../remote";
+import { runGetOrMerge } from "./get";
 
 export const command: Command = {
   name: "merge",
@@ -18,29 +16,5 @@ export const command: Command = {
     JOBS_FLAG,
   ],
   examples: ["pvr merge 192.168.1.10#_config", "pvr merge ../other", "pvr merge /tmp/export.tgz#_config", "pvr merge"],
-  async run(ctx, { flags, args }) {
-    if (args.length > 1) throw PvrError.usage("Merge can have at most 1 argument. See --help.");
-    const jobs = jobsFrom(flags);
-    const repo = Repo.find(ctx.cwd);
-    const { http, progress } = remoteKit(ctx, "Downloading");
-    const lock = repo.lock("merge");
-    try {
-      // a remembered ref is absolute, or (written by the Go tool) relative to the checkout root
-      const [ref, cwd] = args[0] !== undefined ? [args[0], ctx.cwd] : [defaultGetRef(repo, "merge"), repo.root];
-      const r = await getRepo(repo, ref, cwd, {
-        merge: true,
-        renameTo: flags.as as string | undefined,
-        log: (l) => ctx.err(`${l}\n`),
-        http,
-        jobs,
-        events: progress,
-        repoBaseUrl: ctx.remote.repoBaseUrl,
-      });
-      progress.finish();
-      ctx.out(`\nImported ${r.copied} objects to ${repo.objects.dir}\n\n\nRun pvr checkout to checkout the changed files into the workspace.\n`);
-    } finally {
-      progress.finish();
-      lock.release();
-    }
-  },
+  run: (ctx, parsed) => runGetOrMerge(ctx, parsed, true),
 };
