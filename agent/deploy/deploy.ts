@@ -78,11 +78,10 @@ async function load(ref: string, cwd: string, store: ObjectStore, warn: (m: stri
  * already 0444 need no chmod), else in a source's objects directory (the last source wins).
  */
 class ObjectLocator {
-  /** Objects in the store: sha -> permission bits. */
-  readonly inStore = new Map<string, number>();
+  /** sha -> the store object's permission bits, or FROM_SOURCE, or MISSING. */
+  private readonly seen = new Map<string, number>();
   /** Objects only a source has: sha -> that source's objects directory. */
   readonly fromSource = new Map<string, string>();
-  private readonly missing = new Set<string>();
   private readonly newestFirst: Loaded[];
   private readonly dir: StoreDir;
 
@@ -107,16 +106,16 @@ class ObjectLocator {
   }
 
   has(sha: string): boolean {
-    if (this.inStore.has(sha) || this.fromSource.has(sha)) return true;
-    if (this.missing.has(sha)) return false;
+    const known = this.seen.get(sha);
+    if (known !== undefined) return known !== MISSING;
     const mode = this.storeMode(sha);
     if (mode !== undefined) {
-      this.inStore.set(sha, mode & 0o7777);
+      this.seen.set(sha, mode & 0o7777);
       return true;
     }
     const from = this.newestFirst.find((s) => existsSync(join(s.objectsDir, sha)));
     if (from) this.fromSource.set(sha, from.objectsDir);
-    else this.missing.add(sha);
+    this.seen.set(sha, from ? FROM_SOURCE : MISSING);
     return from !== undefined;
   }
 
@@ -126,9 +125,12 @@ class ObjectLocator {
 
   /** True for store objects that were 0444 when looked at: linking them needs no chmod. */
   readOnly(sha: string): boolean {
-    return this.inStore.get(sha) === 0o444;
+    return this.seen.get(sha) === 0o444;
   }
 }
+
+const FROM_SOURCE = -1;
+const MISSING = -2;
 
 /** Copies (and verifies) the objects only a source has into the store. */
 function gatherObjects(objects: ObjectLocator, store: ObjectStore): void {
@@ -167,7 +169,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployPlan> {
   const objects = new ObjectLocator(store, sources);
   let plan: DeployPlan;
   try {
-    plan = planDeploy(merged.state, { objectsDir: store.dir, has: (sha) => objects.has(sha) });
+    // every source's state passed checkState when it was read (Repo.pristine, openSource, readTarball)
+    plan = planDeploy(merged.state, { objectsDir: store.dir, has: (sha) => objects.has(sha), checked: true });
   } finally {
     objects.close();
   }

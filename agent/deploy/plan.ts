@@ -77,6 +77,12 @@ function replaceBroughtParts(state: State, src: State, brought: string[], exclud
 }
 
 export function mergeSources(sources: DeploySource[]): { state: State; warnings: string[] } {
+  const only = sources.length === 1 ? sources[0] : undefined;
+  const onlySpec = only?.state[SPEC_KEY];
+  if (only && only.parts.include.length === 0 && only.parts.exclude.length === 0 && typeof onlySpec === "string" && onlySpec !== "") {
+    // one whole source with a #spec: the merge is that state itself (no copy of every key)
+    return { state: only.state, warnings: [] };
+  }
   let state = newObject() as State;
   let spec: string | undefined;
   const warnings: string[] = [];
@@ -126,10 +132,11 @@ function canonicalState(state: State, sorted: string[]): string {
 
 /**
  * Plans a deployment of `state`. `has(sha)` says whether an object can be linked; `objectsDir`
- * goes into the deployment's `.pvr/config`.
+ * goes into the deployment's `.pvr/config`. `checked` says the state already passed checkState
+ * (mergeSources over checked states keeps their keys and values), so it is not walked again.
  */
-export function planDeploy(state: State, opts: { objectsDir: string; has: (sha: string) => boolean }): DeployPlan {
-  checkState(state, "deploy state");
+export function planDeploy(state: State, opts: { objectsDir: string; has: (sha: string) => boolean; checked?: boolean }): DeployPlan {
+  if (!opts.checked) checkState(state, "deploy state");
   if (typeof state[SPEC_KEY] !== "string" || state[SPEC_KEY] === "") throw PvrError.badState("deploy state: #spec must be a non-empty string");
   const keys = sortKeys(Object.keys(state).filter((k) => k !== SPEC_KEY));
   const keySet = new Set(keys);

@@ -1,32 +1,53 @@
 /**
  * A private staging directory inside an object store, for objects that arrive in a batch that
- * may still be rejected (a tarball import). Each object is written to a temp file while hashed,
- * fsynced, and renamed to its sha inside the staging dir only when the bytes match the name.
- * `commit` renames the wanted objects into the store; `dispose` removes whatever is left, so a
+ * may still be rejected (a tarball import). Each object is written under its sha inside the
+ * staging dir while hashed, and joins the staged set only when the bytes match the name. `commit`
+ * makes the wanted objects durable in one batch (one syncfs, or an fsync each for a handful;
+ * an fsync per object made importing thousands of small objects 10-30x slower than `tar -x`)
+ * and only then renames them into the store; `dispose` removes whatever is left, so a
  * rejected batch leaves the store exactly as it was. Staging dirs live in the store's temp dir
  * (`<store>/.pvr-tmp/staging-<pid>-*`); ones left by a killed process are swept on the next create.
  */
-import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
 import { tempPath } from "../fsutil/durable";
+import { syncFiles } from "../fsutil/sync";
 import { type ObjectStore, processAlive } from "../objects/store";
 
 export class ObjectSink {
   private fd: number | undefined;
   private readonly hasher = new Bun.CryptoHasher("sha256");
-  readonly tmp: string;
+  /** Where the bytes go: `<staging>/<sha>` itself, or a temp name when that one is taken. */
+  readonly path: string;
+  private readonly named: boolean;
 
   constructor(
     private readonly staging: Staging,
     readonly sha: string,
   ) {
-    this.tmp = tempPath(staging.dir, "object");
-    try {
-      this.fd = openSync(this.tmp, "wx", 0o644);
-    } catch (err) {
-      throw fromSystemError(err, `cannot create ${this.tmp}`);
+    // Written straight under its name: the staging dir is private and only objects in the
+    // staged set (verified) are ever committed, so this saves a rename per object.
+    const final = join(staging.dir, sha);
+    let path = staging.has(sha) ? undefined : final;
+    if (path) {
+      try {
+        this.fd = openSync(path, "wx", 0o644);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw fromSystemError(err, `cannot create ${path}`);
+        path = undefined;
+      }
     }
+    if (!path) {
+      path = tempPath(staging.dir, "object");
+      try {
+        this.fd = openSync(path, "wx", 0o644);
+      } catch (err) {
+        throw fromSystemError(err, `cannot create ${path}`);
+      }
+    }
+    this.path = path;
+    this.named = path === final;
   }
 
   write(chunk: Buffer, fail: (err: unknown) => void): void {
@@ -44,10 +65,11 @@ export class ObjectSink {
     const got = this.hasher.digest("hex");
     try {
       if (got !== this.sha) throw PvrError.integrity(`tarball member objects/${this.sha} holds bytes that hash to ${got}; the tarball is corrupt or forged`);
-      fsyncSync(this.fd as number);
       this.close();
-      if (this.staging.has(this.sha)) unlinkSync(this.tmp);
-      else renameSync(this.tmp, join(this.staging.dir, this.sha));
+      if (!this.named) {
+        if (this.staging.has(this.sha)) unlinkSync(this.path);
+        else renameSync(this.path, join(this.staging.dir, this.sha));
+      }
       this.staging.done(this);
     } catch (err) {
       this.abort();
@@ -63,7 +85,7 @@ export class ObjectSink {
   abort(): void {
     this.close();
     try {
-      unlinkSync(this.tmp);
+      unlinkSync(this.path);
     } catch {}
   }
 }
@@ -109,10 +131,18 @@ export class Staging {
     return this.staged.size;
   }
 
-  /** Moves the staged objects among `ids` into the store (objects it already has are kept). */
+  /**
+   * Moves the staged objects among `ids` into the store (objects it already has are kept),
+   * each durable before it appears under its name there.
+   */
   commit(ids: string[]): void {
-    for (const id of ids) {
-      if (!this.staged.has(id) || this.store.has(id)) continue;
+    const moving = ids.filter((id) => this.staged.has(id) && !this.store.has(id));
+    try {
+      syncFiles(this.dir, moving.map((id) => join(this.dir, id)));
+    } catch (err) {
+      throw fromSystemError(err, `cannot flush the staged objects in ${this.dir}`);
+    }
+    for (const id of moving) {
       try {
         renameSync(join(this.dir, id), this.store.path(id));
       } catch (err) {

@@ -30,6 +30,31 @@ export function timeit(runs: number, run: () => void, prepare: () => void = () =
   return times[Math.floor(times.length / 2)] as number;
 }
 
+export interface Case {
+  run: () => void;
+  prepare?: () => void;
+}
+
+/**
+ * Median seconds of each case over `runs` rounds, the cases taking turns within a round, so a
+ * slow spell of the machine (other jobs, writeback, discards) hits every tool alike.
+ */
+export function timeInterleaved(runs: number, cases: Case[]): number[] {
+  const times: number[][] = cases.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    cases.forEach((c, j) => {
+      c.prepare?.();
+      const t0 = performance.now();
+      c.run();
+      (times[j] as number[]).push((performance.now() - t0) / 1000);
+    });
+  }
+  return times.map((t) => {
+    t.sort((a, b) => a - b);
+    return t[Math.floor(t.length / 2)] as number;
+  });
+}
+
 export function writeFiles(dir: string, count: number, sizeOf: (i: number) => number): void {
   for (let i = 0; i < count; i++) {
     const p = join(dir, `d${String(i % 100).padStart(2, "0")}`, `f${i}.bin`);
