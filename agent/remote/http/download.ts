@@ -7,7 +7,7 @@
  * ignores the Range (200) restarts the file. Attempts that make no progress are bounded by the
  * retry policy; a stall longer than the idle timeout counts as a drop.
  */
-import { closeSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { PvrError } from "../../errors";
 import { tempPath } from "../../fsutil/durable";
 import type { ObjectStore } from "../../objects/store";
@@ -94,7 +94,7 @@ export async function downloadObject(store: ObjectStore, item: ObjectItem, url: 
           }
           throw PvrError.integrity(`the downloaded bytes (${have}) hash to ${sha}: the remote sent a corrupt object; it was not installed`);
         }
-        fsyncSync(out);
+        // flushed in one batch by downloadObjects (syncFiles) before the state refers to it
         closeSync(out);
         fd = undefined;
         if (store.has(item.sha)) unlinkSync(tmp);

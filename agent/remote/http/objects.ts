@@ -6,6 +6,7 @@
  * sha and key in one error after the others finished (Go bug 17.2 item 2), and the caller then
  * leaves `.pvr/json` unchanged.
  */
+import { syncFiles } from "../../fsutil/sync";
 import { PvrError } from "../../errors";
 import type { ObjectStore } from "../../objects/store";
 import { isJsonObject } from "../../state/json";
@@ -59,7 +60,9 @@ export async function downloadObjects(remote: Remote, state: State, store: Objec
     await downloadObject(store, item, info.url, remote.http, events);
     events.done?.(item, "OK");
   });
-  if (missing.length > failures.length) store.syncDir();
+  // one syncfs (or an fsync per file for a few) makes every downloaded object durable at once
+  const failed = new Set(failures.map((f) => f.item.sha));
+  syncFiles(store.dir, missing.filter((m) => !failed.has(m.sha) && store.has(m.sha)).map((m) => store.path(m.sha)));
   if (failures.length === 0) return { copied: missing.length, cached };
   for (const f of failures) events.failed?.(f.item, describe(f.error));
   const lines = failures
