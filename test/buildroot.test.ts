@@ -10,19 +10,13 @@ import { join } from "node:path";
 import { BR_EXTERNAL, BR_HASH, buildrootHash } from "../cross/packaging-sums";
 import { release } from "../cross/release";
 import { DIST, packageVersion } from "../cross/targets";
-import { ok, run, scratch, cleanScratch } from "./emulation";
+import { ok, run, scratch, cleanScratch, MACHINES } from "./emulation";
 import { ROOT } from "./helpers";
 
 const PY = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : (Bun.which("python3") ?? "python3");
 const TOOLS = join(ROOT, "test/packaging");
 const VERSION = packageVersion();
 const KCONFIGLIB = run(PY, ["-c", "import kconfiglib"]).code === 0;
-const MACHINES = [
-  ["x86_64", "glibc", "pvr-linux-x64"],
-  ["aarch64", "glibc", "pvr-linux-arm64"],
-  ["x86_64", "musl", "pvr-linux-x64-musl"],
-  ["aarch64", "musl", "pvr-linux-arm64-musl"],
-] as const;
 let sums = new Map<string, string>();
 let commit = "";
 

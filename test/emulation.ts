@@ -94,3 +94,11 @@ export async function waitForHttp(url: string, ms: number): Promise<boolean> {
   }
   return false;
 }
+
+/** The release targets as the packaging recipes name them: [OE/Buildroot arch, libc, executable]. */
+export const MACHINES = [
+  ["x86_64", "glibc", "pvr-linux-x64"],
+  ["aarch64", "glibc", "pvr-linux-arm64"],
+  ["x86_64", "musl", "pvr-linux-x64-musl"],
+  ["aarch64", "musl", "pvr-linux-arm64-musl"],
+] as const;

@@ -12,7 +12,7 @@ import { BR_EXTERNAL, YOCTO_LAYER, YOCTO_SUMS, yoctoSums } from "../cross/packag
 import { AGENT_ARGS, AGENT_CONFIG } from "../cross/pv-app";
 import { parseSums, release, sha256File } from "../cross/release";
 import { DIST, packageVersion, TARGETS } from "../cross/targets";
-import { ok, run, scratch, cleanScratch } from "./emulation";
+import { ok, run, scratch, cleanScratch, MACHINES } from "./emulation";
 import { ROOT } from "./helpers";
 
 const PY = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : (Bun.which("python3") ?? "python3");
@@ -21,12 +21,6 @@ const VERSION = packageVersion();
 const BIN_RECIPE = join(YOCTO_LAYER, `recipes-pvr/pvr-bin/pvr-bin_${VERSION}.bb`);
 const CONTAINER_DIR = join(YOCTO_LAYER, "dynamic-layers/meta-pantavisor/recipes-containers/pvr-agent");
 const CONTAINER_RECIPE = join(CONTAINER_DIR, `pvr-agent_${VERSION}.bb`);
-const MACHINES = [
-  ["x86_64", "glibc", "pvr-linux-x64"],
-  ["aarch64", "glibc", "pvr-linux-arm64"],
-  ["x86_64", "musl", "pvr-linux-x64-musl"],
-  ["aarch64", "musl", "pvr-linux-arm64-musl"],
-] as const;
 let sums = new Map<string, string>();
 let commit = "";
 

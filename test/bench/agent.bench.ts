@@ -8,7 +8,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PVR, ROOT, sh, writeFiles } from "./lib";
+import { PVR, ROOT, sh, timeInterleaved, writeFiles } from "./lib";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** The pvr command line: $PVR_BIN, else dist/pvr if built, else `bun cli/main.ts`. */
@@ -182,27 +182,6 @@ const mib = (kib: number) => (kib / 1024).toFixed(1);
 
 // ---------------------------------------------------------------- timing and tables
 
-interface Case {
-  run: () => void;
-  prepare?: () => void;
-}
-
-/** Median seconds per case; cases take turns within each round (as lib.timeInterleaved). */
-function interleaved(runs: number, cases: Case[]): number[] {
-  const times: number[][] = cases.map(() => []);
-  for (let i = 0; i < runs; i++) {
-    cases.forEach((c, j) => {
-      c.prepare?.();
-      const t0 = performance.now();
-      c.run();
-      (times[j] as number[]).push((performance.now() - t0) / 1000);
-    });
-  }
-  return times.map((t) => {
-    t.sort((a, b) => a - b);
-    return t[Math.floor(t.length / 2)] as number;
-  });
-}
 
 interface TRow {
   name: string;
@@ -320,7 +299,7 @@ export function runAgentBench(work: string): string[] {
       const putList = join(tmp, `put-${ds.label}.curl`);
       writeFileSync(putList, names.map((n) => `upload-file = "${join(a.storage, "objects", n)}"\nurl = "${nginx.base}/up/${n}"\noutput = "/dev/null"\n`).join(""));
       let idleKiB = 0;
-      const [tPost, tPut] = interleaved(RUNS, [
+      const [tPost, tPut] = timeInterleaved(RUNS, [
         {
           prepare: () => {
             stopPostAgent();
@@ -377,7 +356,7 @@ export function runAgentBench(work: string): string[] {
       resetPeak(a.pid);
       const sampleFile = join(tmp, `rss-clone-${ds.label}.txt`);
       const s = track(startSampler(a.pid, sampleFile));
-      const [tClone, tGet] = interleaved(RUNS, [
+      const [tClone, tGet] = timeInterleaved(RUNS, [
         {
           prepare: () => {
             rmSync(cloneDir, { recursive: true, force: true });
