@@ -12,6 +12,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, rmSync } from "node:fs";
 import { applyPlan } from "../deploy/apply";
+import { fsyncDir } from "../fsutil/durable";
 import { planDeploy } from "../deploy/plan";
 import { COMMITMSG_MAX, truncateUtf8 } from "../device/pantavisor";
 import { postRevisionName, trailDir } from "../device/revname";
@@ -78,6 +79,7 @@ export async function postRevision(ctx: AgentContext, envelope: JsonValue, opts:
     const current = await ctx.backend.currentRevision(signal);
     if (current === rev) throw HttpError.conflict(`${rev} is the running revision; post under another name`);
     const dir = trailDir(ctx.config.storage, rev);
+    fsyncDir(ctx.objects.dir); // the uploads' directory entries (upload.ts flushes only their bytes)
     // a failed install must not cost an existing revision its trail, so names are not reused
     if (existsSync(dir)) throw HttpError.conflict(`revision ${rev} already exists on the device; post under another name`);
     applyPlan(plan, dir, ctx.objects, { warn: (w) => ctx.log(`deploy ${rev}: ${w}`) });

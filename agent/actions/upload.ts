@@ -10,7 +10,7 @@ import { statfsSync, unlinkSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
-import { fsyncDir, tempPath } from "../fsutil/durable";
+import { tempPath } from "../fsutil/durable";
 import { HttpError } from "../http-error";
 import type { AgentContext } from "./context";
 import { checkSha } from "./objects";
@@ -78,7 +78,9 @@ export async function receiveObject(ctx: AgentContext, rawSha: string, body: Rea
     const fresh = !(await Bun.file(final).exists());
     if (fresh) await rename(tmp, final);
     else await unlink(tmp);
-    fsyncDir(ctx.objects.dir);
+    // The bytes are flushed; the directory entry is made durable once per post (post.ts) instead
+    // of once per object: a crash before that loses the entry (the client uploads it again),
+    // never an object's content.
     // The session stays (it names the object for info requests) until it expires after a day.
     if (fresh) ctx.store.events.add("object", `${sha} ${size}`);
     return { sha, size, fresh };
