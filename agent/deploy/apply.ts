@@ -7,7 +7,7 @@
  * saw already 0444 (every one after the first deployment). Only when link() fails with EXDEV
  * (store on another filesystem) are objects copied, verified against their sha256, with a warning.
  * Files are written without an fsync each; the finished tree is made durable in one pass
- * (syncTree) before it is renamed into place.
+ * (syncFiles) before it is renamed into place.
  */
 import { chmodSync, closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -28,7 +28,7 @@ export interface ApplyOptions {
   readOnly?: (sha: string) => boolean;
 }
 
-/** Writes a new file; it is made durable with the rest of the tree (syncTree). */
+/** Writes a new file; it is made durable with the rest of the tree (syncFiles). */
 function writeNew(path: string, data: Uint8Array, mode: number): void {
   const fd = openSync(path, "wx", mode);
   try {
@@ -39,29 +39,6 @@ function writeNew(path: string, data: Uint8Array, mode: number): void {
   }
 }
 
-/**
- * Makes the new tree durable once it is complete. Through syncFiles: one syncfs(2) when there
- * is more than a handful to flush, which costs one journal commit and one device flush, where an
- * fsync per directory pays a device flush each (~0.5 ms apiece, so ~50 ms for 100 directories).
- * The price is that syncfs also waits for other writers' dirty data on the same filesystem, as
- * `pvr commit` already accepts. A filesystem that refuses fsync on a directory (only possible
- * on the fallback path) gets an fsync per file and a best-effort one per directory.
- */
-function syncTree(root: string, written: string[], dirs: string[]): void {
-  try {
-    syncFiles(root, [...written, ...dirs]);
-    return;
-  } catch {}
-  for (const f of written) {
-    const fd = openSync(f, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  }
-  for (const d of dirs) fsyncDir(d);
-}
 
 /** Copies an object while hashing it; a mismatch means the store is corrupt. */
 function copyObject(src: string, dest: string, sha: string, mode: number): void {
@@ -136,7 +113,9 @@ function buildIn(plan: DeployPlan, root: string, store: ObjectStore, storeDir: S
     }
   }
   if (copied) warn(`${store.dir} is on another filesystem than ${root}: ${copied} object(s) were copied instead of hard-linked`);
-  syncTree(root, written, dirs);
+  // one syncfs(2) for the whole new tree (an fsync per directory costs a device flush each),
+  // before it is renamed into place
+  syncFiles(root, written, dirs);
 }
 
 function lstatOrNull(path: string) {

@@ -10,6 +10,7 @@
  * with node:fs, which also produces the error to report. So behaviour never depends on FFI.
  */
 import { closeSync, openSync } from "node:fs";
+import { bindLibc } from "../fsutil/libc";
 import { isObjectId } from "../state/model";
 
 const AT_FDCWD = -100;
@@ -30,25 +31,9 @@ let libc: Libc | null | undefined;
 
 function loadLibc(): Libc | null {
   if (libc !== undefined) return libc;
-  libc = null;
-  try {
-    const { dlopen, FFIType } = require("bun:ffi") as typeof import("bun:ffi");
-    const names = ["libc.so.6", "libc.so", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`];
-    type Symbols = Record<string, (...args: Array<number | Uint8Array>) => number>;
-    const bind = <T>(symbols: Parameters<typeof dlopen>[1], pick: (s: Symbols) => T): T | undefined => {
-      for (const name of names) {
-        try {
-          return pick(dlopen(name, symbols).symbols as unknown as Symbols);
-        } catch {}
-      }
-      return undefined;
-    };
-    const { i32, u32, ptr: P } = FFIType;
-    // bound one at a time: a libc without statx (old musl) still gives linkat
-    const statx = bind({ statx: { args: [i32, P, i32, u32, P], returns: i32 } }, (s) => s.statx);
-    const linkat = bind({ linkat: { args: [i32, P, i32, P, i32], returns: i32 } }, (s) => s.linkat);
-    if (statx || linkat) libc = { statx, linkat };
-  } catch {}
+  const statx = bindLibc<Libc["statx"]>("statx", { args: ["i32", "ptr", "i32", "u32", "ptr"], returns: "i32" });
+  const linkat = bindLibc<Libc["linkat"]>("linkat", { args: ["i32", "ptr", "i32", "ptr", "i32"], returns: "i32" });
+  libc = statx || linkat ? { statx, linkat } : null;
   return libc;
 }
 

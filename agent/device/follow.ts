@@ -10,6 +10,7 @@
 import { PvrError } from "../errors";
 import { FINAL_STATUSES, type DeviceBackend, type Progress } from "./backend";
 import { PvCtrlError } from "./pvctrl";
+import { sleep } from "../util/sleep";
 
 export interface FollowOptions {
   /** Time between polls (default 1000 ms). */
@@ -22,22 +23,6 @@ export interface FollowOptions {
   onTrouble?: (why: string) => void;
 }
 
-/** Sleeps `ms`, rejecting with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const done = () => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 /** Errors worth waiting out: no answer at all, or Pantavisor busy/confused while coming back. */
 export function isTransient(err: unknown): boolean {

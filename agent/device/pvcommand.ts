@@ -5,7 +5,7 @@
  * Retry-After past the budget fails at once (the 503 PvCtrlError, code "locked").
  */
 import { PvrError } from "../errors";
-import { sleep } from "./follow";
+import { sleep } from "../util/sleep";
 import { type PvCtrlClient, PvCtrlError } from "./pvctrl";
 
 export interface RetryOptions {

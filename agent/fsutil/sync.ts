@@ -5,30 +5,24 @@
  */
 import { closeSync, fsyncSync, openSync } from "node:fs";
 import { fsyncDir } from "./durable";
+import { bindLibc } from "./libc";
 
 type SyncFs = (fd: number) => number;
 let syncfsFn: SyncFs | null | undefined;
 
 function loadSyncfs(): SyncFs | null {
-  if (syncfsFn !== undefined) return syncfsFn;
-  syncfsFn = null;
-  try {
-    const { dlopen, FFIType } = require("bun:ffi") as typeof import("bun:ffi");
-    for (const name of ["libc.so.6", "libc.so", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`]) {
-      try {
-        const lib = dlopen(name, { syncfs: { args: [FFIType.i32], returns: FFIType.i32 } });
-        syncfsFn = (fd) => lib.symbols.syncfs(fd) as number;
-        break;
-      } catch {}
-    }
-  } catch {}
+  if (syncfsFn === undefined) syncfsFn = bindLibc<SyncFs>("syncfs", { args: ["i32"], returns: "i32" }) ?? null;
   return syncfsFn;
 }
 
-/** Flushes `files` (all on the filesystem of `dir`) and the directory entries in `dir`. */
-export function syncFiles(dir: string, files: string[]): void {
-  if (files.length === 0) return;
-  const syncfs = files.length > 8 ? loadSyncfs() : null;
+/**
+ * Flushes `files` and the directories `dirs` (all on the filesystem of `dir`) and the entries in
+ * `dir`. Without syncfs each file gets an fsync and each directory a best-effort one (some
+ * filesystems refuse fsync on directories).
+ */
+export function syncFiles(dir: string, files: string[], dirs: string[] = []): void {
+  if (files.length + dirs.length === 0) return;
+  const syncfs = files.length + dirs.length > 8 ? loadSyncfs() : null;
   if (syncfs) {
     const fd = openSync(dir, "r");
     try {
@@ -45,5 +39,6 @@ export function syncFiles(dir: string, files: string[]): void {
       closeSync(fd);
     }
   }
+  for (const d of dirs) fsyncDir(d);
   fsyncDir(dir);
 }

@@ -6,7 +6,8 @@
  */
 import { PvrError } from "../../errors";
 import { type JsonValue, JsonSyntaxError, parseJson } from "../../state/json";
-import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, networkReason, parseRetryAfter, type RetryPolicy, sleep } from "./retry";
+import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, networkReason, parseRetryAfter, type RetryPolicy } from "./retry";
+import { sleep } from "../../util/sleep";
 
 export interface HttpOptions {
   /** Bearer token for REST calls (`-a`); signed URLs never get it. */

@@ -13,7 +13,8 @@ import { tempPath } from "../../fsutil/durable";
 import type { ObjectStore } from "../../objects/store";
 import { type HttpClient, statusError } from "./client";
 import type { ObjectItem, TransferEvents } from "./pool";
-import { backoffDelay, isRetryableStatus, networkReason, sleep } from "./retry";
+import { backoffDelay, isRetryableStatus, networkReason } from "./retry";
+import { sleep } from "../../util/sleep";
 
 class Transient extends Error {}
 

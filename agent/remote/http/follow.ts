@@ -10,7 +10,8 @@
 import { PvrError } from "../../errors";
 import { isJsonObject, JsonNumber, type JsonObject, type JsonValue } from "../../state/json";
 import { type HttpClient, readJsonBody, statusError } from "./client";
-import { networkReason, sleep } from "./retry";
+import { networkReason } from "./retry";
+import { sleep } from "../../util/sleep";
 
 class Transient extends Error {}
 

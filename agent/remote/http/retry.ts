@@ -44,21 +44,6 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfterMs?
   return Math.min(policy.maxMs, Math.max(retryAfterMs ?? 0, jittered));
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 /** A short, readable reason for a fetch failure (Bun errors carry a `code`). */
 export function networkReason(err: unknown): string {
   const e = err as { code?: string; message?: string; name?: string };
