@@ -22,6 +22,8 @@ export function pvrRemote(base: string, rev?: string): Record<string, unknown> {
     "json-get-url": stateUrl,
     "json-key": "state",
     "objects-endpoint": `${base}/objects`,
+    // ours: the Go tool ignores it; pvr moves many objects per request through it (README)
+    "objects-batch-endpoint": `${base}/objects`,
     "post-url": `${base}/steps`,
     "post-fields": ["commit-msg"],
     "post-fields-opt": ["rev"],

@@ -10,13 +10,14 @@
  * or a URL whose path is /cgi-bin/pvr) the name is the host, so both spellings agree; for other
  * URLs it is the last path element (`nick/dev` gives `dev`), as in the Go tool.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
-import { checkoutState } from "../repo/checkout";
+import { checkoutState, FreshTree } from "../repo/checkout";
 import { initRepo } from "../repo/init";
 import { Repo } from "../repo/repo";
 import { type GetOptions, getRepo } from "./get";
+import type { ObjectItem, TransferEvents } from "./http/pool";
 import { cloneNameForUrl } from "./http/url";
 import { resolveAnyRef } from "./ref";
 
@@ -55,6 +56,22 @@ function checkTarget(target: string): boolean {
   return true;
 }
 
+/** `events` (a progress display, often a class instance) plus a handler for objects that arrived in memory. */
+function withArrivals(events: TransferEvents | undefined, arrived: (item: ObjectItem, bytes: Uint8Array) => void): TransferEvents {
+  return {
+    plan: (count, bytes) => events?.plan?.(count, bytes),
+    start: (item, size) => events?.start?.(item, size),
+    bytes: (item, delta) => events?.bytes?.(item, delta),
+    verified: (item, bytes) => {
+      if (bytes) arrived(item, bytes);
+      events?.verified?.(item, bytes);
+    },
+    done: (item, status) => events?.done?.(item, status),
+    retry: (item, reason) => events?.retry?.(item, reason),
+    failed: (item, reason) => events?.failed?.(item, reason),
+  };
+}
+
 export async function cloneRepo(opts: CloneOptions): Promise<CloneResult> {
   const resolved = resolveAnyRef(opts.ref, opts.cwd, { repoBaseUrl: opts.remote?.repoBaseUrl });
   const target = resolve(opts.cwd, opts.dir ?? (resolved.kind === "http" ? cloneNameForUrl(resolved.url) : cloneDirName(resolved.path)));
@@ -63,6 +80,7 @@ export async function cloneRepo(opts: CloneOptions): Promise<CloneResult> {
   try {
     mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
     tmp = mkdtempSync(join(dirname(target), "pvr-clone-"));
+    chmodSync(tmp, 0o777 & ~process.umask()); // mkdtemp makes it 0700; a clone is an ordinary directory
   } catch (err) {
     throw fromSystemError(err, `cannot create a directory beside ${target}`);
   }
@@ -76,8 +94,11 @@ export async function cloneRepo(opts: CloneOptions): Promise<CloneResult> {
   try {
     initRepo({ dir: tmp, objectsDir: opts.objectsDir, spec: opts.spec });
     const repo = new Repo(tmp);
-    const { copied } = await getRepo(repo, opts.ref, opts.cwd, { merge: false, ...opts.remote });
-    checkoutState(repo, repo.pristine(), { canonical: Boolean(opts.canonical) });
+    // small objects are written into the tree as they arrive; checkoutState does the rest
+    const fresh = new FreshTree(tmp);
+    const events = withArrivals(opts.remote?.events, (item, bytes) => fresh.write(item.key, item.sha, bytes));
+    const { copied } = await getRepo(repo, opts.ref, opts.cwd, { merge: false, ...opts.remote, events });
+    checkoutState(repo, repo.pristine(), { canonical: Boolean(opts.canonical), fresh });
     try {
       if (replaceEmpty) rmdirSync(target);
       renameSync(tmp, target);

@@ -5,7 +5,7 @@
  * MarshalIndent would (canonical with `canonical` or `hardlink`). All keys are checked before
  * anything is written. Files not in the state are left alone, as in the Go tool.
  */
-import { chmodSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from "node:fs";
+import { chmodSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
 import { tempPath, writeFileDurable } from "../fsutil/durable";
@@ -20,17 +20,59 @@ import { StatCache } from "./statcache";
 export interface CheckoutOptions {
   hardlink?: boolean;
   canonical?: boolean;
+  /**
+   * The tree is new and private to this process (a clone built aside and renamed into place
+   * when complete): files are created under their names directly, without a temp and a rename,
+   * and the ones `fresh` already wrote as their objects arrived are kept.
+   */
+  fresh?: FreshTree;
+}
+
+/**
+ * A new tree private to this process, filled as objects arrive (clone writes each small object
+ * into its place while the rest download) and completed by checkoutState. Writing early is only
+ * a shortcut: a key that cannot be written now is simply left to checkoutState.
+ */
+export class FreshTree {
+  /** key → sha of the files already written. */
+  readonly written = new Map<string, string>();
+  /** Directories known to be real directories inside the tree. */
+  readonly checked = new Set<string>();
+
+  constructor(readonly root: string) {}
+
+  write(key: string, sha: string, bytes: Uint8Array): void {
+    if (key.startsWith(SPEC_KEY) || keyProblem(key) || this.written.has(key)) return;
+    const target = join(this.root, key);
+    let fd: number | undefined;
+    try {
+      ensureParent(this.root, key, this.checked);
+      fd = openSync(target, "wx", 0o644);
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      closeSync(fd);
+      this.written.set(key, sha);
+    } catch {
+      if (fd !== undefined) {
+        closeSync(fd);
+        try {
+          unlinkSync(target);
+        } catch {}
+      }
+    }
+  }
 }
 
 /**
  * Creates the parent directories of `key` under `root`, refusing to go through a symbolic link
  * (which could point outside the checkout) or a file in the way.
  */
-function ensureParent(root: string, key: string): void {
+function ensureParent(root: string, key: string, checked: Set<string>): void {
   const segs = key.split("/").slice(0, -1);
   let dir = root;
   for (const seg of segs) {
     dir = join(dir, seg);
+    if (checked.has(dir)) continue;
+    checked.add(dir);
     let st;
     try {
       st = lstatSync(dir);
@@ -48,8 +90,8 @@ function ensureParent(root: string, key: string): void {
 }
 
 
-function copyVerified(src: string, target: string, sha: string, key: string): void {
-  const tmp = tempPath(dirname(target), "checkout");
+function copyVerified(src: string, target: string, sha: string, key: string, fresh: boolean): void {
+  const tmp = fresh ? target : tempPath(dirname(target), "checkout");
   let inFd: number | undefined;
   let outFd: number | undefined;
   try {
@@ -66,7 +108,7 @@ function copyVerified(src: string, target: string, sha: string, key: string): vo
     if (got !== sha) throw PvrError.integrity(`Object cannot be checked out; wrong sha: ${got} == ${sha} (${key})`);
     closeSync(outFd);
     outFd = undefined;
-    renameSync(tmp, target);
+    if (tmp !== target) renameSync(tmp, target);
   } catch (err) {
     if (outFd !== undefined) closeSync(outFd);
     try {
@@ -102,11 +144,12 @@ export function checkoutState(repo: Repo, state: State, opts: CheckoutOptions = 
     if (problem) throw PvrError.unsafe(`unsafe state key ${JSON.stringify(k)}: ${problem}`);
   }
   const cache = StatCache.load(repo.pvrDir);
+  const checked = opts.fresh?.checked ?? new Set<string>();
   let written = 0;
   for (const key of keys) {
     const value = state[key] as JsonValue;
     const target = join(repo.root, key);
-    ensureParent(repo.root, key);
+    ensureParent(repo.root, key, checked);
     if (isInlineJson(key, value)) {
       const text = opts.canonical || opts.hardlink ? canonicalize(value) : goMarshalIndent(value);
       writeFileDurable(target, text, 0o644, { fsync: false });
@@ -114,14 +157,18 @@ export function checkoutState(repo: Repo, state: State, opts: CheckoutOptions = 
       continue;
     }
     const sha = (value as string).toLowerCase();
-    if (!opts.hardlink) {
+    if (opts.fresh?.written.get(key) === sha) {
+      written++;
+      continue;
+    }
+    if (!opts.hardlink && !opts.fresh) {
       try {
         if (cache.lookup(key, statSync(target)) === sha) continue;
       } catch {}
     }
     const src = repo.objects.path(sha);
     if (opts.hardlink) hardlinkObject(src, target, sha, key);
-    else copyVerified(src, target, sha, key);
+    else copyVerified(src, target, sha, key, opts.fresh !== undefined);
     written++;
   }
   cache.save();

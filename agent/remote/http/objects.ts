@@ -2,7 +2,8 @@
  * Bringing a state's objects from a remote into the local store (spec pvr-format 7.3 step 4-5,
  * 8.4): objects the store already has are skipped (the store only ever holds verified objects);
  * for each other one, R3 `GET <objects-endpoint>/<sha>` gives its signed-geturl, and R4 streams
- * it in (download.ts), `jobs` at a time. Every object that could not be brought is reported by
+ * it in (download.ts), `jobs` at a time; a pvr agent sends them in groups instead (batch.ts),
+ * falling back to that for any group that fails. Every object that could not be brought is reported by
  * sha and key in one error after the others finished (Go bug 17.2 item 2), and the caller then
  * leaves `.pvr/json` unchanged.
  */
@@ -13,6 +14,7 @@ import { isJsonObject } from "../../state/json";
 import type { State } from "../../state/model";
 import { objectsByKey } from "../transfer";
 import { readJsonBody } from "./client";
+import { batchEndpoint, downloadInGroups } from "./batch";
 import { downloadObject } from "./download";
 import { type ObjectItem, runPool, type TransferEvents } from "./pool";
 import type { Remote } from "./remote";
@@ -54,7 +56,14 @@ export async function downloadObjects(remote: Remote, state: State, store: Objec
     } else missing.push({ sha, key });
   }
   events.plan?.(missing.length, undefined);
-  const failures = await runPool(missing, opts.jobs ?? 4, async (item) => {
+  const jobs = opts.jobs ?? 4;
+  // a pvr agent streams many objects per request; what a group could not bring goes one by one
+  let single = missing;
+  if (batchEndpoint(remote) !== "" && missing.length > 0) {
+    const failed = await downloadInGroups(remote, missing, store, jobs, events);
+    single = failed.flatMap((f) => f.items).filter((item) => !store.has(item.sha));
+  }
+  const failures = await runPool(single, jobs, async (item) => {
     const info = await objectInfo(remote, item.sha);
     item.size = info.size;
     await downloadObject(store, item, info.url, remote.http, events);
@@ -62,7 +71,7 @@ export async function downloadObjects(remote: Remote, state: State, store: Objec
   });
   // one syncfs (or an fsync per file for a few) makes every downloaded object durable at once
   const failed = new Set(failures.map((f) => f.item.sha));
-  syncFiles(store.dir, missing.filter((m) => !failed.has(m.sha) && store.has(m.sha)).map((m) => store.path(m.sha)));
+  syncFiles(store.dir, single.filter((m) => !failed.has(m.sha) && store.has(m.sha)).map((m) => store.path(m.sha)));
   if (failures.length === 0) return { copied: missing.length, cached };
   for (const f of failures) events.failed?.(f.item, describe(f.error));
   const lines = failures

@@ -6,6 +6,7 @@
  * signed-puturl unless it is a `link`), `200` gives the signed-puturl for R6: `PUT` streaming the
  * file from the store with its exact Content-Length (no body at all for zero bytes, which S3-style
  * URLs need). Local objects are checked first, so a missing one fails before anything is sent.
+ * A pvr agent takes them in groups instead (batch.ts); `--force` keeps the per-object path.
  */
 import { statSync } from "node:fs";
 import { PvrError } from "../../errors";
@@ -20,6 +21,7 @@ import { sleep } from "../../util/sleep";
 import { type ObjectItem, runPool, type TransferEvents } from "./pool";
 import type { Remote } from "./remote";
 import { absoluteUrl } from "./url";
+import { batchEndpoint, remoteMissing, uploadInGroups } from "./batch";
 
 export interface UploadOptions {
   force?: boolean;
@@ -120,6 +122,28 @@ async function offerObject(remote: Remote, store: ObjectStore, item: ObjectItem,
   return "OK";
 }
 
+/**
+ * A pvr agent: one question for what it lacks, then groups of objects per request. Returns the
+ * objects of failed groups that the remote still lacks, for the per-object path.
+ */
+async function uploadBatches(remote: Remote, items: ObjectItem[], store: ObjectStore, jobs: number, events: TransferEvents, result: UploadResult): Promise<ObjectItem[]> {
+  const lacking = await remoteMissing(remote, items.map((i) => i.sha));
+  const send: ObjectItem[] = [];
+  for (const item of items) {
+    if (lacking.has(item.sha)) send.push(item);
+    else {
+      result.skipped++;
+      events.done?.(item, "skip");
+    }
+  }
+  const failed = (await uploadInGroups(remote, send, store, jobs, events)).flatMap((f) => f.items);
+  result.uploaded += send.length - failed.length;
+  if (failed.length === 0) return [];
+  const still = await remoteMissing(remote, failed.map((i) => i.sha));
+  result.uploaded += failed.length - still.size;
+  return failed.filter((i) => still.has(i.sha));
+}
+
 export async function uploadObjects(remote: Remote, state: State, store: ObjectStore, baseline: Set<string>, opts: UploadOptions = {}): Promise<UploadResult> {
   const events = opts.events ?? {};
   const items: ObjectItem[] = [];
@@ -137,7 +161,10 @@ export async function uploadObjects(remote: Remote, state: State, store: ObjectS
   if (missing.length) throw PvrError.notFound(`${missing.length} object(s) of the committed state are missing locally; nothing was sent:\n  ${missing.join("\n  ")}`);
   events.plan?.(items.length, items.reduce((n, i) => n + (i.size ?? 0), 0));
   const result: UploadResult = { uploaded: 0, skipped: 0, inBaseline };
-  const failures = await runPool(items, opts.jobs ?? 4, async (item) => {
+  const jobs = opts.jobs ?? 4;
+  let single = items;
+  if (batchEndpoint(remote) !== "" && !opts.force && items.length > 0) single = await uploadBatches(remote, items, store, jobs, events, result);
+  const failures = await runPool(single, jobs, async (item) => {
     const status = await offerObject(remote, store, item, opts);
     if (status === "OK") result.uploaded++;
     else result.skipped++;

@@ -1,13 +1,16 @@
 /**
  * Objects: info (`GET objects/<sha>`), announcements (`POST objects` and `objects/`), bytes
  * (`GET|HEAD objects/<sha>/blob` with Range, ETag = sha) and uploads (`PUT objects/<sha>/blob`,
- * streamed, verified, installed atomically).
+ * streamed, verified, installed atomically); and object batches (`POST objects/missing`,
+ * `POST objects/fetch`, `PUT objects/store`, README "Object batches").
  */
 import type { Context, Hono } from "hono";
 import type { AgentContext } from "../../actions/context";
+import { fetchObjects, missingObjects, storeObjects } from "../../actions/batch";
 import { announceUpload, checkSha, objectInfo, objectSize } from "../../actions/objects";
 import { receiveObject } from "../../actions/upload";
 import { HttpError } from "../../http-error";
+import { FRAMES_CONTENT_TYPE, streamOf } from "../../objects/frames";
 import { baseUrl, contentLength, json, readJson } from "../http";
 import { parseRange } from "../range";
 
@@ -20,6 +23,13 @@ export function objectRoutes(app: Hono, ctx: AgentContext): void {
   };
   app.post("/objects", announce);
   app.post("/objects/", announce);
+
+  app.post("/objects/missing", async (c) => json(missingObjects(ctx, await readJson(c, ctx.config.maxJsonSize))));
+  app.post("/objects/fetch", async (c) => {
+    const frames = fetchObjects(ctx, await readJson(c, ctx.config.maxJsonSize));
+    return new Response(streamOf(frames), { headers: { "Content-Type": FRAMES_CONTENT_TYPE, "Cache-Control": "no-store" } });
+  });
+  app.put("/objects/store", async (c) => json(await storeObjects(ctx, c.req.raw.body)));
 
   app.get(`/objects/:sha${SHA}`, async (c) => json(await objectInfo(ctx, baseUrl(c), c.req.param("sha"))));
 

@@ -1,0 +1,169 @@
+/**
+ * The client side of object batches (README, "Object batches"), used when a remote's .pvrremote
+ * has `objects-batch-endpoint` (pvr agents do; the Go tool and Pantacor Hub do not, and then
+ * every object goes through R3-R6 as before). Objects are split into groups that run `jobs` at
+ * a time, one request per group: `POST …/fetch` streams a group's objects into the store,
+ * `PUT …/store` streams a group's objects to the remote, and `POST …/missing` asks which of a
+ * list the remote lacks. A group that fails is reported back so the caller can move its objects
+ * one at a time with the per-object protocol, which resumes and retries.
+ */
+import { PvrError } from "../../errors";
+import { BatchWriter, installAll } from "../../objects/batch-writer";
+import { encodeFrames, FRAMES_CONTENT_TYPE, FrameDecoder, FrameError, streamOf } from "../../objects/frames";
+import type { ObjectStore } from "../../objects/store";
+import { isJsonObject } from "../../state/json";
+import { readJsonBody, statusError } from "./client";
+import { type ObjectItem, runPool, type TransferEvents } from "./pool";
+import type { Remote } from "./remote";
+import { absoluteUrl } from "./url";
+
+/** Most objects in one group, and most bytes (when sizes are known up front). */
+const GROUP_OBJECTS = 1000;
+const GROUP_BYTES = 64 << 20;
+/** Most ids in one `missing` question. */
+const ASK_IDS = 10_000;
+
+/** The remote's batch endpoint, or "" when it has none. */
+export function batchEndpoint(remote: Remote): string {
+  const v = remote.info.raw["objects-batch-endpoint"];
+  if (typeof v !== "string" || v === "") return "";
+  try {
+    return absoluteUrl(v, remote.url).replace(/\/+$/, "");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Splits `items` into groups of at most GROUP_OBJECTS objects and GROUP_BYTES known bytes, and
+ * into at least `2 * jobs` groups when there are enough objects, so the parallel requests stay busy.
+ */
+export function groupItems<T extends ObjectItem>(items: T[], jobs: number): T[][] {
+  const per = Math.max(1, Math.min(GROUP_OBJECTS, Math.ceil(items.length / (2 * jobs))));
+  const groups: T[][] = [];
+  let cur: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = item.size ?? 0;
+    if (cur.length > 0 && (cur.length >= per || bytes + size > GROUP_BYTES)) {
+      groups.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(item);
+    bytes += size;
+  }
+  if (cur.length) groups.push(cur);
+  return groups;
+}
+
+/** Calls `fn` with a signal that aborts when nothing moved for the client's idle timeout. */
+async function withStallTimer<T>(idleMs: number, fn: (signal: AbortSignal, alive: () => void) => Promise<T>): Promise<T> {
+  const ctrl = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const alive = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => ctrl.abort(new DOMException(`no data for ${idleMs} ms`, "TimeoutError")), idleMs);
+  };
+  alive();
+  try {
+    return await fn(ctrl.signal, alive);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Streams one group into verified temps of `writer`'s store (installed by the caller). */
+async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writers: BatchWriter[], store: ObjectStore, events: TransferEvents): Promise<void> {
+  const http = remote.http;
+  let next = 0;
+  let cur: ObjectItem | undefined;
+  const writer = new BatchWriter(store, {
+    accept(sha, size) {
+      cur = group[next++];
+      if (cur?.sha !== sha) throw new FrameError(`the remote sent object ${sha} where ${cur?.sha ?? "the end"} was expected`);
+      cur.size = size;
+      events.start?.(cur, size);
+    },
+    onBytes: (_sha, n) => events.bytes?.(cur as ObjectItem, n),
+    onVerified: (_sha, _size, bytes) => {
+      events.verified?.(cur as ObjectItem, bytes);
+      events.done?.(cur as ObjectItem, "OK");
+    },
+  });
+  writers.push(writer);
+  const decoder = new FrameDecoder(writer);
+  await withStallTimer(http.idleTimeoutMs, async (signal, alive) => {
+      const body = JSON.stringify({ objects: group.map((i) => i.sha) });
+      const res = await http.fetchOnce("POST", url, { auth: true, headers: { "Content-Type": "application/json", Accept: FRAMES_CONTENT_TYPE }, body: () => body, signal });
+      if (res.status !== 200) throw await statusError("POST", url, res);
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        alive();
+        decoder.push(chunk);
+      }
+  });
+  if (!decoder.atBoundary || next !== group.length) throw PvrError.failed(`${url}: the stream ended after ${next} of ${group.length} object(s)`);
+}
+
+export interface BatchFailure {
+  items: ObjectItem[];
+  error: unknown;
+}
+
+/**
+ * Downloads `items` in groups and installs every verified object with one flush; returns the
+ * groups that failed (what they verified before failing is installed too).
+ */
+export async function downloadInGroups(remote: Remote, items: ObjectItem[], store: ObjectStore, jobs: number, events: TransferEvents): Promise<BatchFailure[]> {
+  const url = `${batchEndpoint(remote)}/fetch`;
+  const groups = groupItems(items, jobs).map((g, i) => ({ sha: String(i), key: "", g }));
+  const writers: BatchWriter[] = [];
+  try {
+    const failures = await runPool(groups, jobs, (x) => fetchGroup(remote, url, x.g, writers, store, events));
+    return failures.map((f) => ({ items: (f.item as (typeof groups)[number]).g, error: f.error }));
+  } finally {
+    installAll(store, writers);
+  }
+}
+
+/** The ids of `shas` the remote does not have. */
+export async function remoteMissing(remote: Remote, shas: string[]): Promise<Set<string>> {
+  const url = `${batchEndpoint(remote)}/missing`;
+  const out = new Set<string>();
+  for (let i = 0; i < shas.length; i += ASK_IDS) {
+    const body = JSON.stringify({ objects: shas.slice(i, i + ASK_IDS) });
+    const res = await remote.http.expect("POST", url, [200], { auth: true, headers: { "Content-Type": "application/json", Accept: "application/json" }, body: () => body });
+    const doc = await readJsonBody(res, `missing objects (${url})`);
+    const list = isJsonObject(doc) ? doc.missing : undefined;
+    if (!Array.isArray(list)) throw PvrError.badJson(`${url}: the answer has no "missing" list`);
+    for (const v of list) if (typeof v === "string") out.add(v.toLowerCase());
+  }
+  return out;
+}
+
+/** Streams one group from `store` to the remote. */
+async function storeGroup(remote: Remote, url: string, group: ObjectItem[], store: ObjectStore, events: TransferEvents): Promise<void> {
+  await withStallTimer(remote.http.idleTimeoutMs, async (signal, alive) => {
+    const sent = (i: number, size: number) => {
+      alive();
+      const item = group[i] as ObjectItem;
+      events.start?.(item, size);
+      events.bytes?.(item, size);
+    };
+    const frames = encodeFrames(group.map((i) => ({ sha: i.sha, path: store.path(i.sha) })), sent);
+    const res = await remote.http.fetchOnce("PUT", url, { auth: true, headers: { "Content-Type": FRAMES_CONTENT_TYPE, Accept: "application/json" }, body: () => streamOf(frames), signal });
+    if (res.status !== 200) throw await statusError("PUT", url, res);
+    await res.body?.cancel().catch(() => {});
+  });
+}
+
+/** Uploads `items` in groups; returns the groups that failed. */
+export async function uploadInGroups(remote: Remote, items: ObjectItem[], store: ObjectStore, jobs: number, events: TransferEvents): Promise<BatchFailure[]> {
+  const url = `${batchEndpoint(remote)}/store`;
+  const groups = groupItems(items, jobs).map((g, i) => ({ sha: String(i), key: "", g }));
+  const failures = await runPool(groups, jobs, async (x) => {
+    await storeGroup(remote, url, x.g, store, events);
+    for (const item of x.g) events.done?.(item, "OK");
+  });
+  return failures.map((f) => ({ items: (f.item as (typeof groups)[number]).g, error: f.error }));
+}
