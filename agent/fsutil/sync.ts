@@ -9,6 +9,19 @@ import { bindLibc } from "./libc";
 
 type SyncFs = (fd: number) => number;
 let syncfsFn: SyncFs | null | undefined;
+type SyncFileRange = (fd: number, offset: number, nbytes: number, flags: number) => number;
+let syncFileRangeFn: SyncFileRange | null | undefined;
+const SYNC_FILE_RANGE_WRITE = 2;
+
+/**
+ * Starts writing a range of a file back to disk without waiting for it (sync_file_range(2) with
+ * SYNC_FILE_RANGE_WRITE), so the fsync or syncfs that later makes the file durable finds most of
+ * it already written, and a big download does not pile up dirty pages. A no-op without FFI.
+ */
+export function startWriteback(fd: number, offset: number, length: number): void {
+  if (syncFileRangeFn === undefined) syncFileRangeFn = bindLibc<SyncFileRange>("sync_file_range", { args: ["i32", "i64", "i64", "u32"], returns: "i32" }) ?? null;
+  syncFileRangeFn?.(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+}
 
 function loadSyncfs(): SyncFs | null {
   if (syncfsFn === undefined) syncfsFn = bindLibc<SyncFs>("syncfs", { args: ["i32"], returns: "i32" }) ?? null;

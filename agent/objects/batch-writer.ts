@@ -5,26 +5,41 @@
  * batch. `install()` then makes every verified temp durable at once (one syncfs instead of an
  * fsync each), renames them under their names and flushes the directory: the store only ever
  * holds complete, verified, durable objects, and a broken stream costs only what was unverified.
+ * A caller may also ask for a copy of an object as it arrives (clone writes the working tree
+ * this way); a copy is kept only if the object verifies.
  */
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { PvrError } from "../errors";
 import { fsyncDir, tempPath } from "../fsutil/durable";
-import { syncFiles } from "../fsutil/sync";
+import { startWriteback, syncFiles } from "../fsutil/sync";
 import type { FrameHandler } from "./frames";
 import type { ObjectStore } from "./store";
 
 /** Objects up to this size are gathered in memory and written with one call. */
 const IN_MEMORY = 1 << 20;
+/** Larger ones are handed to the disk in steps of this many bytes as they arrive. */
+const WRITEBACK_STEP = 16 << 20;
+
+/** A second place an object's bytes go while they arrive. */
+export interface ObjectCopy {
+  write(bytes: Uint8Array): void;
+  /** The object verified: keep the copy. */
+  done(): void;
+  /** The object did not verify or did not arrive whole: remove the copy. */
+  discard(): void;
+}
 
 export interface BatchWriterOptions {
   /** Objects the store already has are read past, not written again (counted in `present`). */
   skipPresent?: boolean;
   /** Called with each header before any byte is taken; throws to refuse the object. */
   accept?(sha: string, size: number): void;
+  /** A copy to write the object to as well, if any (called after accept). */
+  copyTo?(sha: string, size: number): ObjectCopy | undefined;
   /** Bytes of the current object as they arrive (progress). */
   onBytes?(sha: string, n: number): void;
-  /** The object arrived and hashed to its sha; `bytes` when it was held in memory. */
-  onVerified?(sha: string, size: number, bytes?: Uint8Array): void;
+  /** The object arrived and hashed to its sha. */
+  onVerified?(sha: string, size: number): void;
 }
 
 interface Current {
@@ -38,6 +53,9 @@ interface Current {
   mem?: Uint8Array;
   fd?: number;
   tmp?: string;
+  /** Bytes handed to writeback so far. */
+  flushed: number;
+  copy?: ObjectCopy;
 }
 
 export class BatchWriter implements FrameHandler {
@@ -55,14 +73,15 @@ export class BatchWriter implements FrameHandler {
 
   begin(sha: string, size: number): void {
     this.opts.accept?.(sha, size);
-    const cur: Current = { sha, size, got: 0, hasher: new Bun.CryptoHasher("sha256") };
+    const cur: Current = { sha, size, got: 0, hasher: new Bun.CryptoHasher("sha256"), flushed: 0 };
+    this.cur = cur;
     if (this.opts.skipPresent && this.store.has(sha)) cur.skip = true;
     else if (size <= IN_MEMORY) cur.mem = new Uint8Array(size);
     else {
       cur.tmp = tempPath(this.store.tmpDir, "batch");
       cur.fd = openSync(cur.tmp, "wx", 0o644);
     }
-    this.cur = cur;
+    if (!cur.skip) cur.copy = this.opts.copyTo?.(sha, size);
   }
 
   data(bytes: Uint8Array): void {
@@ -73,7 +92,14 @@ export class BatchWriter implements FrameHandler {
     }
     cur.hasher.update(bytes);
     if (cur.mem) cur.mem.set(bytes, cur.got);
-    else for (let off = 0; off < bytes.length; ) off += writeSync(cur.fd as number, bytes, off, bytes.length - off);
+    else {
+      for (let off = 0; off < bytes.length; ) off += writeSync(cur.fd as number, bytes, off, bytes.length - off);
+      this.copyWrite(cur, bytes);
+      if (cur.got + bytes.length - cur.flushed >= WRITEBACK_STEP) {
+        startWriteback(cur.fd as number, cur.flushed, cur.got + bytes.length - cur.flushed);
+        cur.flushed = cur.got + bytes.length;
+      }
+    }
     cur.got += bytes.length;
     this.opts.onBytes?.(cur.sha, bytes.length);
   }
@@ -92,17 +118,30 @@ export class BatchWriter implements FrameHandler {
       cur.tmp = tempPath(this.store.tmpDir, "batch");
       cur.fd = openSync(cur.tmp, "wx", 0o644);
       for (let off = 0; off < cur.mem.length; ) off += writeSync(cur.fd, cur.mem, off, cur.mem.length - off);
+      this.copyWrite(cur, cur.mem);
     }
     closeSync(cur.fd as number);
     this.verified.push({ sha, tmp: cur.tmp as string });
     this.cur = null;
-    this.opts.onVerified?.(sha, cur.size, cur.mem);
+    cur.copy?.done();
+    this.opts.onVerified?.(sha, cur.size);
+  }
+
+  /** A copy that fails to write is dropped; the store copy carries on. */
+  private copyWrite(cur: Current, bytes: Uint8Array): void {
+    try {
+      cur.copy?.write(bytes);
+    } catch {
+      cur.copy?.discard();
+      cur.copy = undefined;
+    }
   }
 
   /** Drops the object in progress (a stream that broke off mid-object). */
   private dropCurrent(): void {
     const cur = this.cur;
     this.cur = null;
+    cur?.copy?.discard();
     if (cur?.fd !== undefined) {
       try {
         closeSync(cur.fd);

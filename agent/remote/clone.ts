@@ -17,7 +17,6 @@ import { checkoutState, FreshTree } from "../repo/checkout";
 import { initRepo } from "../repo/init";
 import { Repo } from "../repo/repo";
 import { type GetOptions, getRepo } from "./get";
-import type { ObjectItem, TransferEvents } from "./http/pool";
 import { cloneNameForUrl } from "./http/url";
 import { resolveAnyRef } from "./ref";
 
@@ -56,22 +55,6 @@ function checkTarget(target: string): boolean {
   return true;
 }
 
-/** `events` (a progress display, often a class instance) plus a handler for objects that arrived in memory. */
-function withArrivals(events: TransferEvents | undefined, arrived: (item: ObjectItem, bytes: Uint8Array) => void): TransferEvents {
-  return {
-    plan: (count, bytes) => events?.plan?.(count, bytes),
-    start: (item, size) => events?.start?.(item, size),
-    bytes: (item, delta) => events?.bytes?.(item, delta),
-    verified: (item, bytes) => {
-      if (bytes) arrived(item, bytes);
-      events?.verified?.(item, bytes);
-    },
-    done: (item, status) => events?.done?.(item, status),
-    retry: (item, reason) => events?.retry?.(item, reason),
-    failed: (item, reason) => events?.failed?.(item, reason),
-  };
-}
-
 export async function cloneRepo(opts: CloneOptions): Promise<CloneResult> {
   const resolved = resolveAnyRef(opts.ref, opts.cwd, { repoBaseUrl: opts.remote?.repoBaseUrl });
   const target = resolve(opts.cwd, opts.dir ?? (resolved.kind === "http" ? cloneNameForUrl(resolved.url) : cloneDirName(resolved.path)));
@@ -94,10 +77,9 @@ export async function cloneRepo(opts: CloneOptions): Promise<CloneResult> {
   try {
     initRepo({ dir: tmp, objectsDir: opts.objectsDir, spec: opts.spec });
     const repo = new Repo(tmp);
-    // small objects are written into the tree as they arrive; checkoutState does the rest
+    // objects are written into the new tree as they arrive; checkoutState does the rest
     const fresh = new FreshTree(tmp);
-    const events = withArrivals(opts.remote?.events, (item, bytes) => fresh.write(item.key, item.sha, bytes));
-    const { copied } = await getRepo(repo, opts.ref, opts.cwd, { merge: false, ...opts.remote, events });
+    const { copied } = await getRepo(repo, opts.ref, opts.cwd, { merge: false, ...opts.remote, copyTo: (item) => fresh.copyFor(item.key, item.sha) });
     checkoutState(repo, repo.pristine(), { canonical: Boolean(opts.canonical), fresh });
     try {
       if (replaceEmpty) rmdirSync(target);

@@ -21,6 +21,7 @@ import { PvrError } from "../errors";
 import type { Repo } from "../repo/repo";
 import { applyGet, applyMerge, parseFragment, selectParts, withRenames } from "../state/parts";
 import { checkState, type State } from "../state/model";
+import type { CopyTo } from "./http/batch";
 import type { HttpClient } from "./http/client";
 import type { TransferEvents } from "./http/pool";
 import { type HttpSource, openHttpSource } from "./http/source";
@@ -39,6 +40,8 @@ export interface GetOptions {
   jobs?: number;
   events?: TransferEvents;
   repoBaseUrl?: string;
+  /** HTTP remotes: also write arriving objects here (clone's new working tree). */
+  copyTo?: CopyTo;
 }
 
 export interface GetResult {
@@ -72,7 +75,7 @@ export async function getRepo(repo: Repo, ref: string, cwd: string, opts: GetOpt
     const selected = selectParts(source.state, parts);
     const { copied, cached } =
       source.kind === "http"
-        ? await source.fetchObjects(selected, repo.objects, { jobs: opts.jobs, events: opts.events })
+        ? await source.fetchObjects(selected, repo.objects, { jobs: opts.jobs, events: opts.events, copyTo: opts.copyTo })
         : transferObjects(selected, source.objectsDir, repo.objects, {
             label: source.label,
             log: opts.log && ((key, _sha, hit) => opts.log?.(`${key} [OK${hit ? " cache" : ""}]`)),

@@ -9,6 +9,7 @@ import { chmodSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, renameS
 import { dirname, join } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
 import { tempPath, writeFileDurable } from "../fsutil/durable";
+import type { ObjectCopy } from "../objects/batch-writer";
 import { pumpHashing } from "../objects/store";
 import { canonicalize, compareKeys } from "../state/canonical";
 import { goMarshalIndent } from "../state/indent";
@@ -29,9 +30,9 @@ export interface CheckoutOptions {
 }
 
 /**
- * A new tree private to this process, filled as objects arrive (clone writes each small object
- * into its place while the rest download) and completed by checkoutState. Writing early is only
- * a shortcut: a key that cannot be written now is simply left to checkoutState.
+ * A new tree private to this process, filled as objects arrive (clone writes each object into
+ * its place while it downloads, kept only once it verified) and completed by checkoutState.
+ * Writing early is only a shortcut: a key that cannot be written now is left to checkoutState.
  */
 export class FreshTree {
   /** key → sha of the files already written. */
@@ -41,24 +42,37 @@ export class FreshTree {
 
   constructor(readonly root: string) {}
 
-  write(key: string, sha: string, bytes: Uint8Array): void {
-    if (key.startsWith(SPEC_KEY) || keyProblem(key) || this.written.has(key)) return;
+  /** A copy target for the object `sha` at `key`, or undefined to leave it to checkoutState. */
+  copyFor(key: string, sha: string): ObjectCopy | undefined {
+    if (key.startsWith(SPEC_KEY) || keyProblem(key) || this.written.has(key)) return undefined;
     const target = join(this.root, key);
-    let fd: number | undefined;
+    let fd: number;
     try {
       ensureParent(this.root, key, this.checked);
       fd = openSync(target, "wx", 0o644);
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-      closeSync(fd);
-      this.written.set(key, sha);
     } catch {
-      if (fd !== undefined) {
-        closeSync(fd);
+      return undefined;
+    }
+    let open = true;
+    const close = () => {
+      if (open) closeSync(fd);
+      open = false;
+    };
+    return {
+      write: (bytes) => {
+        for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      },
+      done: () => {
+        close();
+        this.written.set(key, sha);
+      },
+      discard: () => {
+        close();
         try {
           unlinkSync(target);
         } catch {}
-      }
-    }
+      },
+    };
   }
 }
 

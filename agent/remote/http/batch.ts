@@ -8,7 +8,7 @@
  * one at a time with the per-object protocol, which resumes and retries.
  */
 import { PvrError } from "../../errors";
-import { BatchWriter, installAll } from "../../objects/batch-writer";
+import { BatchWriter, installAll, type ObjectCopy } from "../../objects/batch-writer";
 import { encodeFrames, FRAMES_CONTENT_TYPE, FrameDecoder, FrameError, streamOf } from "../../objects/frames";
 import type { ObjectStore } from "../../objects/store";
 import { isJsonObject } from "../../state/json";
@@ -74,7 +74,7 @@ async function withStallTimer<T>(idleMs: number, fn: (signal: AbortSignal, alive
 }
 
 /** Streams one group into verified temps of `writer`'s store (installed by the caller). */
-async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writers: BatchWriter[], store: ObjectStore, events: TransferEvents): Promise<void> {
+async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writers: BatchWriter[], store: ObjectStore, events: TransferEvents, copyTo?: CopyTo): Promise<void> {
   const http = remote.http;
   let next = 0;
   let cur: ObjectItem | undefined;
@@ -86,10 +86,8 @@ async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writ
       events.start?.(cur, size);
     },
     onBytes: (_sha, n) => events.bytes?.(cur as ObjectItem, n),
-    onVerified: (_sha, _size, bytes) => {
-      events.verified?.(cur as ObjectItem, bytes);
-      events.done?.(cur as ObjectItem, "OK");
-    },
+    copyTo: copyTo && (() => copyTo(cur as ObjectItem)),
+    onVerified: () => events.done?.(cur as ObjectItem, "OK"),
   });
   writers.push(writer);
   const decoder = new FrameDecoder(writer);
@@ -105,6 +103,9 @@ async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writ
   if (!decoder.atBoundary || next !== group.length) throw PvrError.failed(`${url}: the stream ended after ${next} of ${group.length} object(s)`);
 }
 
+/** Where else an arriving object should be written (clone's working tree), if anywhere. */
+export type CopyTo = (item: ObjectItem) => ObjectCopy | undefined;
+
 export interface BatchFailure {
   items: ObjectItem[];
   error: unknown;
@@ -114,12 +115,12 @@ export interface BatchFailure {
  * Downloads `items` in groups and installs every verified object with one flush; returns the
  * groups that failed (what they verified before failing is installed too).
  */
-export async function downloadInGroups(remote: Remote, items: ObjectItem[], store: ObjectStore, jobs: number, events: TransferEvents): Promise<BatchFailure[]> {
+export async function downloadInGroups(remote: Remote, items: ObjectItem[], store: ObjectStore, jobs: number, events: TransferEvents, copyTo?: CopyTo): Promise<BatchFailure[]> {
   const url = `${batchEndpoint(remote)}/fetch`;
   const groups = groupItems(items, jobs).map((g, i) => ({ sha: String(i), key: "", g }));
   const writers: BatchWriter[] = [];
   try {
-    const failures = await runPool(groups, jobs, (x) => fetchGroup(remote, url, x.g, writers, store, events));
+    const failures = await runPool(groups, jobs, (x) => fetchGroup(remote, url, x.g, writers, store, events, copyTo));
     return failures.map((f) => ({ items: (f.item as (typeof groups)[number]).g, error: f.error }));
   } finally {
     installAll(store, writers);

@@ -14,7 +14,7 @@ import { isJsonObject } from "../../state/json";
 import type { State } from "../../state/model";
 import { objectsByKey } from "../transfer";
 import { readJsonBody } from "./client";
-import { batchEndpoint, downloadInGroups } from "./batch";
+import { batchEndpoint, type CopyTo, downloadInGroups } from "./batch";
 import { downloadObject } from "./download";
 import { type ObjectItem, runPool, type TransferEvents } from "./pool";
 import type { Remote } from "./remote";
@@ -28,6 +28,8 @@ export interface DownloadResult {
 export interface DownloadOptions {
   jobs?: number;
   events?: TransferEvents;
+  /** Also write each object that arrives in a batch here (clone's new working tree). */
+  copyTo?: CopyTo;
 }
 
 /** R3: where to download `sha` from, and its size when the remote says. */
@@ -60,7 +62,7 @@ export async function downloadObjects(remote: Remote, state: State, store: Objec
   // a pvr agent streams many objects per request; what a group could not bring goes one by one
   let single = missing;
   if (batchEndpoint(remote) !== "" && missing.length > 0) {
-    const failed = await downloadInGroups(remote, missing, store, jobs, events);
+    const failed = await downloadInGroups(remote, missing, store, jobs, events, opts.copyTo);
     single = failed.flatMap((f) => f.items).filter((item) => !store.has(item.sha));
   }
   const failures = await runPool(single, jobs, async (item) => {

@@ -19,8 +19,6 @@ export interface TransferEvents {
   plan?(count: number, totalBytes: number | undefined): void;
   start?(item: ObjectItem, size: number | undefined): void;
   bytes?(item: ObjectItem, delta: number): void;
-  /** A download arrived whole and verified; `bytes` are its contents when they were held in memory. */
-  verified?(item: ObjectItem, bytes?: Uint8Array): void;
   /** `status`: "OK", "cache", "skip" (remote has it), "dupe" or "link". */
   done?(item: ObjectItem, status: string): void;
   retry?(item: ObjectItem, reason: string): void;
