@@ -1,16 +1,23 @@
 /**
  * The bulk of a clean `status`: one stat() per committed file, compared with its stat cache
- * entry. Entries are claimed in chunks from a shared counter (ctl), so that more than one
- * thread can share the work. Paths are relative to the current directory, which the caller
- * keeps at the checkout root until checkAll returns.
+ * entry. On a big tree that is most of the command's time and nearly all of it is the kernel's,
+ * so with two or more cores a worker thread shares it: both threads claim chunks of entries
+ * from a shared counter, and a worker that starts late (its start-up takes a few ms) simply
+ * does fewer. Paths are relative to the current directory, which the caller keeps at the
+ * checkout root until checkAll returns.
  */
 import { statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import type { StatCache } from "./statcache";
 
 const CHUNK = 256;
-const NO_THROW = { throwIfNoEntry: false } as const;
+/** Entries below which a thread costs more than it saves. */
+const PARALLEL_MIN = 2000;
+/** A worker that stops making progress for this long makes the check fail (a full scan follows). */
+const STALL_MS = 5000;
 
 // ctl (Int32Array over a SharedArrayBuffer): [next entry to claim, entries done, failed]
+const NO_THROW = { throwIfNoEntry: false } as const;
 const NEXT = 0;
 const DONE = 1;
 const FAILED = 2;
@@ -40,12 +47,25 @@ export function checkChunks(cache: StatCache, ctl: Int32Array): void {
 }
 
 /**
- * Whether `meanwhile` returned true and every entry of `cache` (parsed from `bytes`, read from
- * `file`) is provably unchanged.
+ * Whether every entry of `cache` (parsed from `bytes`, read from `file`) is provably unchanged
+ * and `meanwhile` (run while a worker starts) returned true.
  */
-export function checkAll(cache: StatCache, _file: string, _bytes: Buffer, meanwhile: () => boolean): boolean {
+export function checkAll(cache: StatCache, file: string, bytes: Buffer, meanwhile: () => boolean): boolean {
+  const n = cache.keys.length;
   const ctl = new Int32Array(new SharedArrayBuffer(12));
-  if (!meanwhile()) return false;
-  checkChunks(cache, ctl);
-  return Atomics.load(ctl, FAILED) === 0;
+  let worker: Worker | undefined;
+  if (n >= PARALLEL_MIN && availableParallelism() > 1) {
+    worker = new Worker(new URL("./statcheck-worker.ts", import.meta.url).href);
+    worker.postMessage({ file, bytes, ctl });
+  }
+  try {
+    if (!meanwhile()) return false;
+    checkChunks(cache, ctl);
+    for (let done = Atomics.load(ctl, DONE); done < n && Atomics.load(ctl, FAILED) === 0; done = Atomics.load(ctl, DONE)) {
+      if (Atomics.wait(ctl, DONE, done, STALL_MS) === "timed-out") return false;
+    }
+    return Atomics.load(ctl, FAILED) === 0;
+  } finally {
+    worker?.terminate();
+  }
 }
