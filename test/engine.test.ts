@@ -226,4 +226,33 @@ describe("status, diff, commit, reset", () => {
     writeFileSync(join(dir, ".pvr/json"), JSON.stringify(state));
     expect(pvrOk(dir, ["status"]).stdout).toBe("C a.bin\n");
   });
+
+  test("the fast path on a tree big enough for its stat worker: counts per directory, never a swap", async () => {
+    const files: Record<string, string> = { "top.txt": "t" };
+    for (let i = 0; i < 2100; i++) files[`d${i % 7}/f${i}.bin`] = `file ${i}`;
+    const { dir } = newRepo(files);
+    pvrOk(dir, ["add"]);
+    pvrOk(dir, ["commit"]);
+    await Bun.sleep(120);
+    expect(pvrOk(dir, ["status"]).stdout).toBe("");
+    writeFileSync(join(dir, "d3/new.txt"), "n");
+    mkdirSync(join(dir, "fresh"));
+    writeFileSync(join(dir, "fresh/x"), "x");
+    expect(pvrOk(dir, ["status"]).stdout).toBe("? d3/new.txt\n? fresh/x\n");
+    // one file gone and one new in the same directory: the counts agree, the stats do not
+    unlinkSync(join(dir, "d3/f3.bin"));
+    expect(pvrOk(dir, ["status"]).stdout).toBe("D d3/f3.bin\n? d3/new.txt\n? fresh/x\n");
+    writeFileSync(join(dir, "d3/f3.bin"), "file 3");
+    rmSync(join(dir, "fresh"), { recursive: true });
+    unlinkSync(join(dir, "d3/new.txt"));
+    const last = join(dir, "d6/f2099.bin");
+    const st = statSync(last);
+    writeFileSync(last, "FILE 2099");
+    utimesSync(last, st.atime, st.mtime);
+    expect(pvrOk(dir, ["status"]).stdout).toBe("C d6/f2099.bin\n");
+    writeFileSync(last, "file 2099");
+    await Bun.sleep(120);
+    expect(pvrOk(dir, ["status"]).stdout).toBe("");
+    expect(pvrOk(dir, ["status", "--json"]).stdout).toBe('{"added":[],"removed":[],"changed":[],"untracked":[]}\n');
+  });
 });

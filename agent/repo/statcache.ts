@@ -10,16 +10,18 @@
  * "clean" flags hold only for the `.pvr/json` whose stamp they were computed against. A stale,
  * missing or corrupt cache therefore only costs time, never a wrong answer.
  *
- * On disk (little-endian): "PVRSC4\n\0", then f64s [count, hasPristine, pristine size, mtime,
- * ctime, ino, pristine key count, 0], then count × 6 f64s [size, mtime, ctime, ino, hashedAt,
- * clean], count × 64 bytes of sha hex (zeros for inline JSON), then the paths joined by "\n".
- * Loading it is one read and one split, which matters for `status` on big trees.
+ * On disk (little-endian): "PVRSC5\n\0", then f64s [count, hasPristine, pristine size, mtime,
+ * ctime, ino, pristine key count, dir count], then count × 6 f64s [size, mtime, ctime, ino,
+ * hashedAt, clean], dir count × 1 f64 (entries directly in each directory), count × 64 bytes of
+ * sha hex (zeros for inline JSON), then the paths and the directories ("" for the root, else
+ * with a trailing "/") joined by "\n". Loading it is one read and one split, and the directory
+ * counts let a clean `status` match a readdir() against the cache without a lookup per file.
  */
 import { readFileSync, renameSync, type Stats, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-const MAGIC = "PVRSC4\n\0";
-const HEADER = 64;
+const MAGIC = "PVRSC5\n\0";
+const HEADER = 72;
 const FIELDS = 6;
 
 /** What must be unchanged for a cached value to stand: size, mtime, ctime, inode. */
@@ -33,50 +35,94 @@ function racyWindowMs(ctimeMs: number): number {
   return ctimeMs % 1000 === 0 ? 2000 : 50;
 }
 
-export type Verdict = "clean" | "changed" | "untracked";
-
 export class StatCache {
-  private index = new Map<string, number>();
   private paths: string[] = [];
-  private nums: number[] = [];
-  private shas: string[] = [];
+  /** FIELDS numbers per entry; grows by doubling, only the first paths.length entries count */
+  private nums: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  /** the sha section as read (count × 64 bytes), split into `shas` only when a sha is needed */
+  private shaBytes: Buffer = Buffer.alloc(0);
+  private shaList: string[] | null = [];
+  private indexMap: Map<string, number> | null = new Map();
   private pristine: { stamp: Stamp; count: number } | null = null;
+  /** directory → number of entries directly in it, as saved (null once entries change) */
+  private dirs: Map<string, number> | null = null;
   private dirty = false;
 
   constructor(private readonly file: string) {}
 
   static load(pvrDir: string): StatCache {
-    const cache = new StatCache(join(pvrDir, "statcache"));
+    const file = join(pvrDir, "statcache");
+    let bytes: Buffer | null = null;
     try {
-      cache.decode(readFileSync(cache.file));
+      bytes = readFileSync(file);
+    } catch {}
+    return StatCache.parse(file, bytes);
+  }
+
+  /** The cache saved at `file`, from its bytes (null: no cache). */
+  static parse(file: string, bytes: Buffer | null): StatCache {
+    const cache = new StatCache(file);
+    try {
+      if (bytes) cache.decode(bytes);
     } catch {
-      cache.index.clear();
       cache.paths = [];
-      cache.nums = [];
-      cache.shas = [];
+      cache.nums = new Float64Array(0);
+      cache.shaList = [];
+      cache.indexMap = new Map();
       cache.pristine = null;
+      cache.dirs = null;
     }
     return cache;
   }
 
+  // Only what every caller needs is decoded here: the paths and the numbers (kept as a typed
+  // array; Array.from on it alone costs more than the rest of a clean `status`). The index and
+  // the shas are built on first use, so the fast path of `status` never pays for them.
   private decode(buf: Buffer): void {
     if (buf.length < HEADER || buf.toString("latin1", 0, 8) !== MAGIC) return;
     const head = new Float64Array(buf.buffer.slice(buf.byteOffset + 8, buf.byteOffset + HEADER));
     const count = head[0] as number;
+    const dirCount = head[7] as number;
     const numsEnd = HEADER + count * FIELDS * 8;
-    const shasEnd = numsEnd + count * 64;
-    if (!Number.isInteger(count) || shasEnd > buf.length) return;
-    const paths = buf.toString("utf8", shasEnd).split("\n");
-    if (paths.length !== count && !(count === 0 && paths.length === 1)) return;
-    this.nums = Array.from(new Float64Array(buf.buffer.slice(buf.byteOffset + HEADER, buf.byteOffset + numsEnd)));
-    const shaText = buf.toString("latin1", numsEnd, shasEnd);
-    this.paths = count ? paths : [];
-    for (let i = 0; i < count; i++) {
-      this.index.set(this.paths[i] as string, i);
-      const sha = shaText.slice(i * 64, i * 64 + 64);
-      this.shas.push(sha.charCodeAt(0) === 0 ? "" : sha);
-    }
+    const dirsEnd = numsEnd + dirCount * 8;
+    const shasEnd = dirsEnd + count * 64;
+    if (!Number.isInteger(count) || !Number.isInteger(dirCount) || count < 0 || dirCount < 0 || shasEnd > buf.length) return;
+    const text = buf.toString("utf8", shasEnd).split("\n");
+    if (text.length !== count + dirCount && !(count + dirCount === 0 && text.length === 1)) return;
+    const dirNums = new Float64Array(buf.buffer.slice(buf.byteOffset + numsEnd, buf.byteOffset + dirsEnd));
+    const dirs = new Map<string, number>();
+    for (let i = 0; i < dirCount; i++) dirs.set(text[count + i] as string, dirNums[i] as number);
+    // a view when the bytes are aligned for it (they are, as readFileSync allocates), else a copy
+    const at = buf.byteOffset + HEADER;
+    this.nums = at % 8 === 0 ? new Float64Array(buf.buffer, at, count * FIELDS) : new Float64Array(buf.buffer.slice(at, buf.byteOffset + numsEnd));
+    this.shaBytes = buf.subarray(dirsEnd, shasEnd);
+    this.shaList = null;
+    this.indexMap = null;
+    this.paths = count ? text.slice(0, count) : [];
+    this.dirs = dirs;
     if (head[1] === 1) this.pristine = { stamp: [head[2], head[3], head[4], head[5]] as Stamp, count: head[6] as number };
+  }
+
+  private get index(): Map<string, number> {
+    if (!this.indexMap) {
+      this.indexMap = new Map();
+      for (let i = 0; i < this.paths.length; i++) this.indexMap.set(this.paths[i] as string, i);
+    }
+    return this.indexMap;
+  }
+
+  private get shas(): string[] {
+    if (!this.shaList) {
+      const text = this.shaBytes.toString("latin1");
+      const list: string[] = [];
+      for (let i = 0; i < this.paths.length; i++) {
+        const sha = text.slice(i * 64, i * 64 + 64);
+        list.push(sha.charCodeAt(0) === 0 ? "" : sha);
+      }
+      this.shaList = list;
+      this.shaBytes = Buffer.alloc(0);
+    }
+    return this.shaList;
   }
 
   private trusted(i: number, st: Stats): boolean {
@@ -101,20 +147,21 @@ export class StatCache {
   /** Records what a file held ("" sha for inline JSON); `hashedAt` (ms) must precede reading it. */
   record(path: string, st: Stats, sha: string, hashedAt: number): void {
     if (path.includes("\n")) return;
+    const shas = this.shas;
     let i = this.index.get(path);
     if (i === undefined) {
       i = this.paths.length;
       this.index.set(path, i);
       this.paths.push(path);
+      this.dirs = null;
+      if (this.nums.length < (i + 1) * FIELDS) {
+        const grown = new Float64Array(Math.max(64, this.nums.length * 2, (i + 1) * FIELDS));
+        grown.set(this.nums);
+        this.nums = grown;
+      }
     }
-    this.shas[i] = sha;
-    const o = i * FIELDS;
-    this.nums[o] = st.size;
-    this.nums[o + 1] = st.mtimeMs;
-    this.nums[o + 2] = st.ctimeMs;
-    this.nums[o + 3] = st.ino;
-    this.nums[o + 4] = hashedAt;
-    this.nums[o + 5] = 0;
+    shas[i] = sha;
+    this.nums.set([st.size, st.mtimeMs, st.ctimeMs, st.ino, hashedAt, 0], i * FIELDS);
     this.dirty = true;
   }
 
@@ -125,18 +172,18 @@ export class StatCache {
   settle(seen: Map<string, boolean>, stamp: Stamp | null, count: number): void {
     const keep = this.paths.filter((p) => seen.has(p));
     if (keep.length !== this.paths.length) {
-      const old = { paths: this.paths, nums: this.nums, shas: this.shas, index: this.index };
-      this.paths = [];
-      this.nums = [];
-      this.shas = [];
-      this.index = new Map();
-      for (const p of keep) {
+      const old = { nums: this.nums, shas: this.shas, index: this.index };
+      this.paths = keep;
+      this.dirs = null;
+      this.nums = new Float64Array(keep.length * FIELDS);
+      this.shaList = [];
+      this.indexMap = new Map();
+      keep.forEach((p, j) => {
         const i = old.index.get(p) as number;
-        this.index.set(p, this.paths.length);
-        this.paths.push(p);
+        this.index.set(p, j);
         this.shas.push(old.shas[i] as string);
-        this.nums.push(...old.nums.slice(i * FIELDS, i * FIELDS + FIELDS));
-      }
+        this.nums.set(old.nums.subarray(i * FIELDS, i * FIELDS + FIELDS), j * FIELDS);
+      });
       this.dirty = true;
     }
     for (let i = 0; i < this.paths.length; i++) {
@@ -153,47 +200,69 @@ export class StatCache {
     }
   }
 
-  /** For a walked file: "clean", "changed" (or not provably clean), or "untracked" (no entry). */
-  verdict(path: string, abs: string, stat: (p: string) => Stats): Verdict {
-    const i = this.index.get(path);
-    if (i === undefined) return "untracked";
-    try {
-      return this.trusted(i, stat(abs)) && this.nums[i * FIELDS + 5] === 1 ? "clean" : "changed";
-    } catch {
-      return "changed";
-    }
+  /**
+   * For the clean-tree fast path of `status`: the cached paths and how many lie directly in
+   * each directory, when the paths are exactly the keys of the committed state whose
+   * `.pvr/json` has stat `st` and every one matched it at the last scan; null otherwise. Entry
+   * i is then clean iff `unchanged(i, stat of paths[i])`.
+   */
+  cleanPaths(st: Stats): { paths: readonly string[]; dirs: ReadonlyMap<string, number> } | null {
+    const p = this.pristine;
+    if (!p || p.count !== this.paths.length) return null;
+    const [size, mtime, ctime, ino] = p.stamp;
+    if (size !== st.size || mtime !== st.mtimeMs || ctime !== st.ctimeMs || ino !== st.ino) return null;
+    for (let i = 0; i < this.paths.length; i++) if (this.nums[i * FIELDS + 5] !== 1) return null;
+    return { paths: this.paths, dirs: this.dirCounts() };
   }
 
-  /** The number of committed keys, if the clean flags were computed against this `.pvr/json`. */
-  cleanCountFor(st: Stats): number | null {
-    const p = this.pristine;
-    if (!p) return null;
-    const [size, mtime, ctime, ino] = p.stamp;
-    return size === st.size && mtime === st.mtimeMs && ctime === st.ctimeMs && ino === st.ino ? p.count : null;
+  private dirCounts(): Map<string, number> {
+    if (!this.dirs) {
+      this.dirs = new Map();
+      for (const path of this.paths) {
+        const dir = path.slice(0, path.lastIndexOf("/") + 1);
+        this.dirs.set(dir, (this.dirs.get(dir) ?? 0) + 1);
+      }
+    }
+    return this.dirs;
+  }
+
+  /** The cached paths; entry i is paths[i]. */
+  get keys(): readonly string[] {
+    return this.paths;
+  }
+
+  /** Whether the file of entry i, now stat'ed as `st`, provably still holds what was cached. */
+  unchanged(i: number, st: Stats): boolean {
+    return this.trusted(i, st);
   }
 
   /** Saves atomically (temp + rename). Not fsynced: losing the cache only costs time. */
   save(): void {
     if (!this.dirty) return;
     const count = this.paths.length;
-    const head = new Float64Array(7);
+    const dirs = this.dirCounts();
+    const head = new Float64Array(8);
     head[0] = count;
     if (this.pristine) {
       head[1] = 1;
       head.set(this.pristine.stamp, 2);
       head[6] = this.pristine.count;
     }
-    const shas = Buffer.alloc(count * 64);
-    this.shas.forEach((s, i) => {
-      if (s) shas.write(s, i * 64, "latin1");
-    });
+    head[7] = dirs.size;
+    let shas: Buffer;
+    if (this.shaList) {
+      shas = Buffer.alloc(count * 64);
+      this.shaList.forEach((s, i) => {
+        if (s) shas.write(s, i * 64, "latin1");
+      });
+    } else shas = this.shaBytes;
     const out = Buffer.concat([
       Buffer.from(MAGIC, "latin1"),
       Buffer.from(head.buffer),
-      Buffer.alloc(HEADER - 8 - head.byteLength),
-      Buffer.from(new Float64Array(this.nums).buffer),
+      Buffer.from(this.nums.buffer, this.nums.byteOffset, count * FIELDS * 8),
+      Buffer.from(new Float64Array(dirs.values()).buffer),
       shas,
-      Buffer.from(this.paths.join("\n"), "utf8"),
+      Buffer.from([...this.paths, ...dirs.keys()].join("\n"), "utf8"),
     ]);
     const tmp = `${this.file}.tmp-${process.pid}`;
     try {

@@ -4,13 +4,15 @@
  * stat cache), and list untracked files. `.pvr/`, `.pv/` and an in-tree objects directory are
  * never part of the state.
  */
-import { accessSync, constants, type Dirent, existsSync, lstatSync, readdirSync, type Stats, statSync } from "node:fs";
+import { accessSync, constants, type Dirent, existsSync, lstatSync, readdirSync, readFileSync, type Stats, statSync } from "node:fs";
+import { join } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
 import { hashFile } from "../objects/store";
 import { compareKeys, jsonEqual } from "../state/canonical";
 import type { JsonValue } from "../state/json";
 import { DEFAULT_SPEC, isInlineJson, SPEC_KEY, type State } from "../state/model";
 import { readJsonFile, type Repo, type Staged } from "./repo";
+import { checkAll } from "./statcheck";
 import { type Stamp, StatCache, stampOf } from "./statcache";
 
 export interface WorkingFile {
@@ -86,22 +88,33 @@ export function settleCache(cache: StatCache, working: State, pristine: State, s
  * The clean-tree fast path of `status`: the untracked files when the stat cache proves that
  * every committed file is present and unchanged (and nothing is staged), without parsing
  * `.pvr/json`; null whenever that cannot be proven, and the caller does a full scan.
+ *
+ * Every cached path is stat'ed and must match its entry (statcheck.ts, shared with a worker
+ * thread). Meanwhile the directories are read: each may hold only regular files and
+ * directories, and at least as many files as the cache has entries directly in it. The matched
+ * entries are among those files, so equal counts mean no untracked file there, and only a
+ * directory with more files than entries is looked at name by name. Entries in a directory the
+ * walk does not reach (behind a symlink, inside the objects directory) leave the total short.
  */
 export function provablyClean(repo: Repo): string[] | null {
   let pristineStat: Stats;
+  const file = join(repo.pvrDir, "statcache");
+  let bytes: Buffer;
   try {
     if (existsSync(repo.path("new"))) return null;
     pristineStat = statSync(repo.path("json"));
+    bytes = readFileSync(file);
   } catch {
     return null;
   }
-  const cache = StatCache.load(repo.pvrDir);
-  const count = cache.cleanCountFor(pristineStat);
-  if (count === null) return null;
-  const untracked: string[] = [];
-  let clean = 0;
+  const cache = StatCache.parse(file, bytes);
+  const clean = cache.cleanPaths(pristineStat);
+  if (clean === null) return null;
+  const { paths, dirs } = clean;
   const objectsDir = repo.objects.dir;
-  // a plain recursive walk (no sorting, no generators): this is the hot path of `status`
+  const untracked: string[] = [];
+  let known: Set<string> | undefined;
+  let matched = 0;
   const visit = (dir: string, prefix: string): boolean => {
     let entries: Dirent[];
     try {
@@ -109,27 +122,33 @@ export function provablyClean(repo: Repo): string[] | null {
     } catch {
       return false;
     }
+    let files = 0;
     for (const e of entries) {
       const name = e.name;
       if (prefix === "" && (name === ".pvr" || name === ".pv")) continue;
-      const abs = `${dir}/${name}`;
-      if (e.isDirectory()) {
-        if (abs !== objectsDir && !visit(abs, `${prefix}${name}/`)) return false;
-        continue;
-      }
-      if (!e.isFile()) return false; // symlinks, unknown types: let the full scan decide
-      const v = cache.verdict(prefix + name, prefix + name, statSync);
-      if (v === "changed") return false;
-      if (v === "untracked") untracked.push(prefix + name);
-      else clean++;
+      if (e.isFile()) files++;
+      else if (!e.isDirectory()) return false; // symlinks, unknown types: let the full scan decide
+      else if (`${dir}/${name}` !== objectsDir && !visit(`${dir}/${name}`, `${prefix}${name}/`)) return false;
     }
+    const cached = dirs.get(prefix) ?? 0;
+    if (files !== cached) {
+      known ??= new Set(paths);
+      const before = untracked.length;
+      for (const e of entries) {
+        const key = prefix + e.name;
+        if (e.isFile() && !known.has(key) && !(prefix === "" && (e.name === ".pvr" || e.name === ".pv"))) untracked.push(key);
+      }
+      if (untracked.length - before !== files - cached) return false;
+    }
+    matched += cached;
     return true;
   };
-  // stat paths relative to the checkout root: shorter lookups than absolute paths
+  // the walk runs while the stat worker starts; the stats take paths relative to the root
   const cwd = process.cwd();
   try {
     process.chdir(repo.root);
-    return visit(repo.root, "") && clean === count ? untracked : null;
+    const ok = checkAll(cache, file, bytes, () => visit(repo.root, "") && matched === paths.length);
+    return ok ? untracked.sort(compareKeys) : null;
   } finally {
     process.chdir(cwd);
   }
