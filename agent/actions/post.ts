@@ -9,7 +9,6 @@
  *    renamed into place); 7. backend.install, 8. backend.run (unless `run: false`, for
  *    `pvr put`). Validation failures change nothing on disk.
  */
-import { createHash } from "node:crypto";
 import { existsSync, rmSync } from "node:fs";
 import { applyPlan } from "../deploy/apply";
 import { fsyncDir } from "../fsutil/durable";
@@ -17,6 +16,7 @@ import { planDeploy } from "../deploy/plan";
 import { COMMITMSG_MAX, truncateUtf8 } from "../device/pantavisor";
 import { postRevisionName, trailDir } from "../device/revname";
 import { HttpError } from "../http-error";
+import { sha256Hex } from "../util/digest";
 import { canonicalize } from "../state/canonical";
 import { isJsonObject, type JsonValue } from "../state/json";
 import { checkState, isInlineJson, SPEC_KEY, type State } from "../state/model";
@@ -67,7 +67,7 @@ export async function postRevision(ctx: AgentContext, envelope: JsonValue, opts:
   const env = envelope as Record<string, JsonValue>;
   const msg = commitMessage(env["commit-msg"] ?? env.msg);
   const bytes = canonicalize(state);
-  const stateSha = createHash("sha256").update(bytes).digest("hex");
+  const stateSha = sha256Hex(bytes);
   const rev = postRevisionName(env.rev, stateSha, (r) => existsSync(trailDir(ctx.config.storage, r)));
   const missing = missingObjects(ctx, state);
   if (missing.length) {

@@ -4,7 +4,7 @@
  * sig = HMAC-SHA256(key, "<get|put>:<sha>:<exp>") and key is derived from the token (so URLs
  * survive an agent restart and die with a token change). In open mode URLs are unsigned.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { constantTimeEqual, hmacSha256 } from "../util/digest";
 
 export type UrlPurpose = "get" | "put";
 
@@ -15,7 +15,7 @@ export class UrlSigner {
     token: string | undefined,
     readonly ttlSeconds: number,
   ) {
-    this.key = token ? createHmac("sha256", token).update("pvr-agent signed urls v1").digest() : null;
+    this.key = token ? hmacSha256(token, "pvr-agent signed urls v1") : null;
   }
 
   get enabled(): boolean {
@@ -23,7 +23,7 @@ export class UrlSigner {
   }
 
   private mac(purpose: UrlPurpose, sha: string, exp: string): Buffer {
-    return createHmac("sha256", this.key as Buffer).update(`${purpose}:${sha}:${exp}`).digest();
+    return hmacSha256(this.key as Buffer, `${purpose}:${sha}:${exp}`);
   }
 
   /** The query string to append ("" in open mode). */
@@ -36,6 +36,6 @@ export class UrlSigner {
   verify(purpose: UrlPurpose, sha: string, exp: string | undefined, sig: string | undefined, nowMs = Date.now()): boolean {
     if (!this.key || !exp || !sig || !/^\d{1,12}$/.test(exp) || !/^[0-9a-f]{64}$/.test(sig)) return false;
     if (Number(exp) * 1000 < nowMs) return false;
-    return timingSafeEqual(this.mac(purpose, sha, exp), Buffer.from(sig, "hex"));
+    return constantTimeEqual(this.mac(purpose, sha, exp), Buffer.from(sig, "hex"));
   }
 }

@@ -8,7 +8,7 @@
  */
 import { HttpError } from "../http-error";
 import type { State } from "../state/model";
-import { checkTrust, type TrustPolicy, type TrustVerdict } from "../trust/policy";
+import type { TrustPolicy, TrustVerdict } from "../trust/policy";
 import type { AgentContext } from "./context";
 
 const REPORT_ONLY: TrustPolicy = { requireSignatures: false, verity: "off", embeddedKeys: true };
@@ -22,6 +22,8 @@ function summary(v: TrustVerdict): string {
 }
 
 export async function trustStep(ctx: AgentContext, rev: string, state: State): Promise<TrustVerdict> {
+  // loaded at the first post: the signature code (node:crypto) is not resident in an idle agent
+  const { checkTrust } = require("../trust/policy") as typeof import("../trust/policy");
   const { enforce, policy } = ctx.config.trust;
   if (enforce) {
     const verdict = await checkTrust(state, policy, ctx.objects.dir);

@@ -44,21 +44,32 @@ export class StoreDir {
   private readonly nameBuf = Buffer.alloc(128);
   private readonly destBuf = Buffer.alloc(PATH_MAX);
 
-  private constructor(
-    private fd: number,
-    private readonly lib: Libc | null,
-  ) {}
+  private fd = -1;
+  private lib: Libc | null | undefined;
 
-  /** Opens `dir` for relative calls; never throws (without FFI or the directory, every call declines). */
+  private constructor(private readonly dir: string) {}
+
+  /**
+   * For relative calls in `dir`; never throws (without FFI or the directory, every call
+   * declines). libc is bound at the first call, so a deploy with no objects (the agent's empty
+   * factory revision) does not pay for bun:ffi.
+   */
   static open(dir: string): StoreDir {
-    const lib = loadLibc();
-    let fd = -1;
-    if (lib) {
-      try {
-        fd = openSync(dir, "r");
-      } catch {}
+    return new StoreDir(dir);
+  }
+
+  private libc(): Libc | null {
+    if (this.lib === undefined) {
+      this.lib = loadLibc();
+      if (this.lib) {
+        try {
+          this.fd = openSync(this.dir, "r");
+        } catch {
+          this.lib = null;
+        }
+      }
     }
-    return new StoreDir(fd, fd >= 0 ? lib : null);
+    return this.lib;
   }
 
   /** Puts `sha`, NUL-terminated, in nameBuf; only a valid object id is ever passed to libc. */
@@ -70,7 +81,7 @@ export class StoreDir {
 
   /** The mode (type and permission bits) of object `sha`, or undefined to ask node:fs. */
   mode(sha: string): number | undefined {
-    const statx = this.lib?.statx;
+    const statx = this.libc()?.statx;
     if (!statx || !this.setName(sha)) return undefined;
     if (statx(this.fd, this.nameBuf, 0, STATX_TYPE_MODE, this.statBuf) !== 0) return undefined;
     if (((this.statMask[0] as number) & STATX_MODE) === 0) return undefined;
@@ -79,7 +90,7 @@ export class StoreDir {
 
   /** Hard-links object `sha` at absolute path `dest`; false means not done (ask node:fs). */
   link(sha: string, dest: string): boolean {
-    const linkat = this.lib?.linkat;
+    const linkat = this.libc()?.linkat;
     if (!linkat || !this.setName(sha) || dest.includes("\0")) return false;
     // as many bytes as UTF-16 units: ASCII, and it fit; anything else goes through node:fs
     const n = this.destBuf.write(dest, 0, PATH_MAX - 1, "utf8");

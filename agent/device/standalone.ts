@@ -8,7 +8,6 @@
  * Device-meta `pantavisor.revision`, `pantavisor.mode` and `pantavisor.status` are kept up to
  * date like Pantavisor does, so tools that wait on them work here too.
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { applyPlan } from "../deploy/apply";
@@ -22,9 +21,10 @@ import type { AgentStore } from "../store";
 import { META_VALUE_MAX } from "../store/meta";
 import type { DeviceBackend, MetaKind, Progress, RevisionInfo } from "./backend";
 import { trailDir } from "./revname";
+import { sha256Hex } from "../util/digest";
 import { hasTrail, markDone, PROGRESS, readCurrent, readProgressFile, switchCurrent, writeCommitMsg, writeProgressFile } from "./trails";
 
-const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+const sha256 = sha256Hex;
 
 export class StandaloneBackend implements DeviceBackend {
   readonly kind = "standalone" as const;

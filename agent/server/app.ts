@@ -15,10 +15,12 @@ import { stepRoutes } from "./routes/steps";
 
 export function createApp(ctx: AgentContext): Hono {
   const root = new Hono({ strict: true });
+  const idle = idleCollector();
   root.use("*", async (c, next) => {
     const t0 = performance.now();
     await next();
     ctx.log(`${c.req.method} ${c.req.path} ${c.res.status} ${Math.round(performance.now() - t0)}ms`);
+    idle.touch();
   });
   root.onError((err) => errorResponse(err, ctx.log));
   root.notFound(notFound);
@@ -31,4 +33,20 @@ export function createApp(ctx: AgentContext): Hono {
   metaRoutes(app, ctx);
   root.route(BASE_PATH, app);
   return root;
+}
+
+/**
+ * A full garbage collection once requests have stopped for a while: a transfer leaves buffers
+ * and streams behind, and on a device the memory should go back to the system when the agent
+ * is idle again rather than at some later allocation.
+ */
+function idleCollector(quietMs = 2000): { touch(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return {
+    touch() {
+      clearTimeout(timer);
+      timer = setTimeout(() => Bun.gc(true), quietMs);
+      timer.unref?.();
+    },
+  };
 }

@@ -4,17 +4,15 @@
  * URLs carrying a valid signature (`?exp&sig`, actions/signing.ts): the Go client sends no
  * auth to signed URLs, and this agent only hands them out to authenticated callers.
  */
-import { timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import type { AgentContext } from "../actions/context";
 import { HttpError } from "../http-error";
+import { constantTimeEqual } from "../util/digest";
 
 const BLOB = /\/objects\/([0-9a-fA-F]{64})\/blob$/;
 
 function sameToken(given: string, token: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return constantTimeEqual(Buffer.from(given), Buffer.from(token));
 }
 
 export function authMiddleware(ctx: AgentContext): MiddlewareHandler {

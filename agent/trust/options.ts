@@ -11,8 +11,11 @@
 import { resolve } from "node:path";
 import { PvrError } from "../errors";
 import type { TrustPolicy } from "./policy";
-import { SYSTEM_CACERTS, systemCaBundle } from "./pvs/config";
-import { loadCertificates, loadPublicKeys } from "./pvs/keys";
+
+// Loaded only when a key or certificate file is given: node:crypto and tar cost an agent that
+// runs without a trust policy some 8 MiB of resident memory.
+const keys = () => require("./pvs/keys") as typeof import("./pvs/keys");
+const pvsConfig = () => require("./pvs/config") as typeof import("./pvs/config");
 
 export interface AgentTrust {
   /** a policy is active: posts that fail the check are refused (422) */
@@ -50,11 +53,12 @@ export function resolveTrust(f: TrustFlags, cwd: string, env: Record<string, str
   const out: AgentTrust = { enforce: false, policy };
   if (f.trustedKeys) {
     const path = resolve(cwd, f.trustedKeys);
-    policy.trustedKeys = load("--trusted-keys", path, () => loadPublicKeys(path, warn), "PUBLIC KEY block (RSA or ECDSA)");
+    policy.trustedKeys = load("--trusted-keys", path, () => keys().loadPublicKeys(path, warn), "PUBLIC KEY block (RSA or ECDSA)");
     out.trustedKeysFile = path;
   }
   if (f.cacerts) {
     let path = f.cacerts;
+    const { SYSTEM_CACERTS, systemCaBundle } = pvsConfig();
     if (path === SYSTEM_CACERTS) {
       try {
         path = systemCaBundle(env);
@@ -62,7 +66,7 @@ export function resolveTrust(f: TrustFlags, cwd: string, env: Record<string, str
         throw PvrError.usage(`--cacerts ${SYSTEM_CACERTS}: ${(err as Error).message}`);
       }
     } else path = resolve(cwd, path);
-    policy.cacerts = load("--cacerts", path, () => loadCertificates(path, "CA certificates file"), "CERTIFICATE block");
+    policy.cacerts = load("--cacerts", path, () => keys().loadCertificates(path, "CA certificates file"), "CERTIFICATE block");
     out.cacertsFile = path;
   }
   policy.embeddedKeys = !policy.trustedKeys && !policy.cacerts;

@@ -5,10 +5,17 @@
  * to a fresh agent against `curl -T` PUT to nginx (dav_methods PUT); agent RSS idle and peak.
  * Targets: pvr throughput >= 0.7x nginx (pvr time <= nginx time / 0.7); idle RSS <= 45 MiB,
  * peak RSS <= 100 MiB. Every process started here is stopped in a finally block.
+ *
+ * Everything the transfers write (agent storage, nginx's files, clones, curl's output) lives on
+ * a fresh ext4 filesystem on a loop device when we may make one (root, mkfs.ext4): the bench
+ * directory's filesystem carries the state of earlier runs, and on this project's VMs (ext4
+ * without a journal) every file creation after a mass deletion scans the recently deleted
+ * inodes, which measured the harness's `rm -rf` rather than the tools. Both sides run on the same
+ * filesystem either way; the tables say which one.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PVR, ROOT, sh, timeInterleaved, writeFiles } from "./lib";
+import { have, PVR, ROOT, sh, timeInterleaved, writeFiles } from "./lib";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** The pvr command line: $PVR_BIN, else dist/pvr if built, else `bun cli/main.ts`. */
@@ -247,12 +254,46 @@ function objectNames(storage: string): string[] {
 
 const CURL = "curl --fail --silent --show-error --parallel --parallel-max 4";
 
+interface Scratch {
+  dir: string;
+  what: string;
+  release(): void;
+}
+
+/** The directory the transfers write to: a fresh loop-mounted ext4 when possible (see the top). */
+function scratchFs(work: string): Scratch {
+  const dir = join(work, "agent-tmp");
+  const img = join(work, "agent-fs.img");
+  try {
+    sh(`umount '${dir}' 2>/dev/null; true`);
+  } catch {}
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  if (process.getuid?.() === 0 && have("mkfs.ext4")) {
+    try {
+      sh(`rm -f '${img}' && truncate -s 12G '${img}' && mkfs.ext4 -q -F '${img}' && mount -o loop '${img}' '${dir}'`);
+      return {
+        dir,
+        what: "a fresh ext4 on a loop device",
+        release: () => {
+          sh(`umount '${dir}'`);
+          rmSync(img, { force: true });
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    } catch (err) {
+      console.log(`(no loop-mounted ext4: ${(err as Error).message.split("\n")[0]}; using the bench directory)`);
+      rmSync(img, { force: true });
+    }
+  }
+  return { dir, what: "the bench directory's filesystem", release: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 export function runAgentBench(work: string): string[] {
   const out: string[] = [];
-  const tmp = join(work, "agent-tmp");
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  console.log(`pvr agent bench: ${PVR_CMD.join(" ")} (median of ${RUNS} runs)`);
+  const scratch = scratchFs(work);
+  const tmp = scratch.dir;
+  console.log(`pvr agent bench: ${PVR_CMD.join(" ")} (median of ${RUNS} runs), transfers written to ${scratch.what}`);
   const procs: Proc[] = [];
   const track = <T extends Proc>(p: T): T => {
     procs.push(p);
@@ -396,7 +437,7 @@ export function runAgentBench(work: string): string[] {
     out.push(memOut);
   } finally {
     for (const p of procs.reverse()) p.kill();
-    rmSync(tmp, { recursive: true, force: true });
+    scratch.release();
   }
   return out;
 }
