@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FrameDecoder, FrameError } from "../agent/objects/frames";
 import { groupItems } from "../agent/remote/http/batch";
+import { FreshTree } from "../agent/repo/fresh-tree";
 import { type AgentProcess, curl, objectNames, startAgentProcess, tempFile } from "./agent-helpers";
 import { sha256, snapshotTree, tmpdir, writeTree } from "./helpers";
 import { pvrAsync, pvrAsyncOk } from "./support/cli";
@@ -60,6 +61,49 @@ describe("frame decoder", () => {
     expect(groupItems(items(5000), 4).map((g) => g.length)).toEqual(Array(8).fill(625));
     expect(groupItems(items(20_000), 4).every((g) => g.length <= 1000)).toBe(true);
     expect(groupItems(items(10, 40 << 20), 1).map((g) => g.length)).toEqual(Array(10).fill(1));
+  });
+});
+
+describe("fresh tree (clone writes objects into place as they arrive)", () => {
+  test("a copy is kept only when its object verified; big ones are written in order on I/O threads", async () => {
+    const root = tmpdir("pvr-fresh-");
+    const tree = new FreshTree(root);
+    const big = Buffer.alloc(3 << 20, 7);
+    big.write("end", big.length - 3);
+    const kept = tree.copyFor("bsp/kernel.img", "a".repeat(64), big.length);
+    for (let off = 0; off < big.length; off += 64 * 1024) kept?.write(big.subarray(off, off + 64 * 1024));
+    kept?.done();
+    const dropped = tree.copyFor("bsp/other.img", "b".repeat(64), big.length);
+    dropped?.write(big.subarray(0, 1 << 20));
+    dropped?.discard();
+    const small = tree.copyFor("app/x.txt", "c".repeat(64), 3);
+    small?.write(Buffer.from("abc"));
+    small?.done();
+    expect(tree.copyFor("../escape", "d".repeat(64), 1)).toBeUndefined();
+    await tree.settle();
+    expect(readFileSync(join(root, "bsp/kernel.img")).equals(big)).toBe(true);
+    expect(existsSync(join(root, "bsp/other.img"))).toBe(false);
+    expect(readFileSync(join(root, "app/x.txt"), "utf8")).toBe("abc");
+    expect([...tree.written.keys()].sort()).toEqual(["app/x.txt", "bsp/kernel.img"]);
+  });
+
+  test("queued writes over the limit hold the download back until they land", async () => {
+    const tree = new FreshTree(tmpdir("pvr-fresh-"));
+    const copy = tree.copyFor("big.bin", "e".repeat(64), 64 << 20);
+    const chunk = Buffer.alloc(1 << 20, 1);
+    let waited = false;
+    for (let i = 0; i < 64; i++) {
+      copy?.write(chunk);
+      const wait = tree.drained();
+      if (wait) {
+        waited = true;
+        await wait;
+        expect(tree.drained()).toBeUndefined();
+      }
+    }
+    copy?.done();
+    await tree.settle();
+    expect(waited).toBe(true);
   });
 });
 

@@ -13,7 +13,8 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
-import { checkoutState, FreshTree } from "../repo/checkout";
+import { checkoutState } from "../repo/checkout";
+import { FreshTree } from "../repo/fresh-tree";
 import { initRepo } from "../repo/init";
 import { Repo } from "../repo/repo";
 import { type GetOptions, getRepo } from "./get";
@@ -74,12 +75,14 @@ export async function cloneRepo(opts: CloneOptions): Promise<CloneResult> {
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  // objects are written into the new tree as they arrive; checkoutState does the rest
+  const fresh = new FreshTree(tmp);
   try {
     initRepo({ dir: tmp, objectsDir: opts.objectsDir, spec: opts.spec });
     const repo = new Repo(tmp);
-    // objects are written into the new tree as they arrive; checkoutState does the rest
-    const fresh = new FreshTree(tmp);
-    const { copied } = await getRepo(repo, opts.ref, opts.cwd, { merge: false, ...opts.remote, copyTo: (item) => fresh.copyFor(item.key, item.sha) });
+    const copyTo = { copyFor: (item: { key: string; sha: string }, size: number) => fresh.copyFor(item.key, item.sha, size), drained: () => fresh.drained() };
+    const { copied } = await getRepo(repo, opts.ref, opts.cwd, { merge: false, ...opts.remote, copyTo });
+    await fresh.settle();
     checkoutState(repo, repo.pristine(), { canonical: Boolean(opts.canonical), fresh });
     try {
       if (replaceEmpty) rmdirSync(target);
@@ -89,6 +92,7 @@ export async function cloneRepo(opts: CloneOptions): Promise<CloneResult> {
     }
     return { target, copied };
   } catch (err) {
+    await fresh.settle(); // no write may land in the tree while it is being removed
     cleanup();
     throw err;
   } finally {

@@ -5,16 +5,16 @@
  * MarshalIndent would (canonical with `canonical` or `hardlink`). All keys are checked before
  * anything is written. Files not in the state are left alone, as in the Go tool.
  */
-import { chmodSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
 import { tempPath, writeFileDurable } from "../fsutil/durable";
-import type { ObjectCopy } from "../objects/batch-writer";
 import { pumpHashing } from "../objects/store";
 import { canonicalize, compareKeys } from "../state/canonical";
 import { goMarshalIndent } from "../state/indent";
 import type { JsonValue } from "../state/json";
 import { isInlineJson, keyProblem, SPEC_KEY, type State } from "../state/model";
+import type { FreshTree } from "./fresh-tree";
 import type { Repo } from "./repo";
 import { StatCache } from "./statcache";
 
@@ -30,57 +30,10 @@ export interface CheckoutOptions {
 }
 
 /**
- * A new tree private to this process, filled as objects arrive (clone writes each object into
- * its place while it downloads, kept only once it verified) and completed by checkoutState.
- * Writing early is only a shortcut: a key that cannot be written now is left to checkoutState.
- */
-export class FreshTree {
-  /** key → sha of the files already written. */
-  readonly written = new Map<string, string>();
-  /** Directories known to be real directories inside the tree. */
-  readonly checked = new Set<string>();
-
-  constructor(readonly root: string) {}
-
-  /** A copy target for the object `sha` at `key`, or undefined to leave it to checkoutState. */
-  copyFor(key: string, sha: string): ObjectCopy | undefined {
-    if (key.startsWith(SPEC_KEY) || keyProblem(key) || this.written.has(key)) return undefined;
-    const target = join(this.root, key);
-    let fd: number;
-    try {
-      ensureParent(this.root, key, this.checked);
-      fd = openSync(target, "wx", 0o644);
-    } catch {
-      return undefined;
-    }
-    let open = true;
-    const close = () => {
-      if (open) closeSync(fd);
-      open = false;
-    };
-    return {
-      write: (bytes) => {
-        for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-      },
-      done: () => {
-        close();
-        this.written.set(key, sha);
-      },
-      discard: () => {
-        close();
-        try {
-          unlinkSync(target);
-        } catch {}
-      },
-    };
-  }
-}
-
-/**
  * Creates the parent directories of `key` under `root`, refusing to go through a symbolic link
  * (which could point outside the checkout) or a file in the way.
  */
-function ensureParent(root: string, key: string, checked: Set<string>): void {
+export function ensureParent(root: string, key: string, checked: Set<string>): void {
   const segs = key.split("/").slice(0, -1);
   let dir = root;
   for (const seg of segs) {

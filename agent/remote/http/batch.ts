@@ -86,7 +86,7 @@ async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writ
       events.start?.(cur, size);
     },
     onBytes: (_sha, n) => events.bytes?.(cur as ObjectItem, n),
-    copyTo: copyTo && (() => copyTo(cur as ObjectItem)),
+    copyTo: copyTo && ((_sha, size) => copyTo.copyFor(cur as ObjectItem, size)),
     onVerified: () => events.done?.(cur as ObjectItem, "OK"),
   });
   writers.push(writer);
@@ -98,13 +98,19 @@ async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writ
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         alive();
         decoder.push(chunk);
+        const wait = copyTo?.drained();
+        if (wait) await wait;
       }
   });
   if (!decoder.atBoundary || next !== group.length) throw PvrError.failed(`${url}: the stream ended after ${next} of ${group.length} object(s)`);
 }
 
-/** Where else an arriving object should be written (clone's working tree), if anywhere. */
-export type CopyTo = (item: ObjectItem) => ObjectCopy | undefined;
+/** Where else arriving objects are written (clone's new working tree). */
+export interface CopyTo {
+  copyFor(item: ObjectItem, size: number): ObjectCopy | undefined;
+  /** A promise while the copies' queued writes are over their limit: the download waits for it. */
+  drained(): Promise<void> | undefined;
+}
 
 export interface BatchFailure {
   items: ObjectItem[];
