@@ -60,14 +60,20 @@ export async function storeObjects(ctx: AgentContext, body: ReadableStream<Uint8
   const decoder = new FrameDecoder(writer);
   let failure: unknown;
   try {
-    if (body) for await (const chunk of body) decoder.push(chunk);
+    if (body) {
+      for await (const chunk of body) {
+        decoder.push(chunk);
+        const wait = writer.drained();
+        if (wait) await wait;
+      }
+    }
     if (!decoder.atBoundary) throw HttpError.badRequest("the upload ended in the middle of an object; that object was not stored");
   } catch (err) {
     failure = err;
   }
   let stored = 0;
   try {
-    stored = writer.install();
+    stored = await writer.install();
   } catch (err) {
     failure ??= err;
   }

@@ -7,8 +7,9 @@
  * small ones are written whole when they verify. Writing early is only a shortcut: a key that
  * cannot be written now is left to checkoutState.
  */
-import { closeSync, openSync, unlinkSync, write, writeSync } from "node:fs";
+import { closeSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { QueuedFile, WriteBudget } from "../fsutil/queued-file";
 import type { ObjectCopy } from "../objects/batch-writer";
 import { keyProblem, SPEC_KEY } from "../state/model";
 import { ensureParent } from "./checkout";
@@ -23,9 +24,8 @@ export class FreshTree {
   readonly written = new Map<string, string>();
   /** Directories known to be real directories inside the tree. */
   readonly checked = new Set<string>();
-  private queued = 0;
-  private pending = new Set<Promise<void>>();
-  private waiters: (() => void)[] = [];
+  private readonly budget = new WriteBudget(HIGH_WATER);
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(readonly root: string) {}
 
@@ -41,10 +41,9 @@ export class FreshTree {
     return size <= WHOLE ? this.wholeCopy(key, sha, target) : this.streamedCopy(key, sha, target);
   }
 
-  /** Resolves once the queued writes are under the limit; undefined when they already are. */
+  /** A promise while the queued writes are over the limit (the download waits for it). */
   drained(): Promise<void> | undefined {
-    if (this.queued < HIGH_WATER) return undefined;
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return this.budget.drained();
   }
 
   /** Waits for every queued write (call before checkoutState, and before removing the tree). */
@@ -52,13 +51,8 @@ export class FreshTree {
     while (this.pending.size) await Promise.all([...this.pending]);
   }
 
-  private track(p: Promise<void>, bytes: number): void {
-    this.queued += bytes;
-    const tracked = p.finally(() => {
-      this.pending.delete(tracked);
-      this.queued -= bytes;
-      if (this.queued < HIGH_WATER / 2) for (const w of this.waiters.splice(0)) w();
-    });
+  private track(p: Promise<void>): void {
+    const tracked = p.finally(() => this.pending.delete(tracked));
     this.pending.add(tracked);
   }
 
@@ -92,51 +86,31 @@ export class FreshTree {
   }
 
   private streamedCopy(key: string, sha: string, target: string): ObjectCopy | undefined {
-    let fd: number;
+    let file: QueuedFile;
     try {
-      fd = openSync(target, "wx", 0o644);
+      file = new QueuedFile(openSync(target, "wx", 0o644), this.budget);
     } catch {
       return undefined;
     }
-    let pos = 0;
-    let failed = false;
-    let inFlight = 0;
-    let closeWhenIdle: (() => void) | undefined;
-    const landed = () => {
-      if (--inFlight === 0) closeWhenIdle?.();
-    };
     const finish = (keep: boolean) => {
-      const p = new Promise<void>((resolve) => {
-        closeWhenIdle = () => {
-          closeSync(fd);
-          if (keep && !failed) this.written.set(key, sha);
+      const landed = file.finish().then(
+        () => keep,
+        () => false,
+      );
+      this.track(
+        landed.then((ok) => {
+          closeSync(file.fd);
+          if (ok) this.written.set(key, sha);
           else {
             try {
               unlinkSync(target);
             } catch {}
           }
-          resolve();
-        };
-        if (inFlight === 0) closeWhenIdle();
-      });
-      this.track(p, 0);
+        }),
+      );
     };
     return {
-      write: (b) => {
-        const at = pos;
-        pos += b.length;
-        inFlight++;
-        const p = new Promise<void>((resolve) => {
-          const step = (off: number) =>
-            write(fd, b, off, b.length - off, at + off, (err, n) => {
-              if (err || n <= 0) failed = true;
-              else if (off + n < b.length) return step(off + n);
-              resolve();
-            });
-          step(0);
-        }).then(landed);
-        this.track(p, b.length);
-      },
+      write: (b) => file.write(b),
       done: () => finish(true),
       discard: () => finish(false),
     };

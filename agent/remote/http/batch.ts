@@ -2,7 +2,8 @@
  * The client side of object batches (README, "Object batches"), used when a remote's .pvrremote
  * has `objects-batch-endpoint` (pvr agents do; the Go tool and Pantacor Hub do not, and then
  * every object goes through R3-R6 as before). Objects are split into groups that run `jobs` at
- * a time, one request per group: `POST …/fetch` streams a group's objects into the store,
+ * a time, one request per group: `POST …/fetch` streams a group's objects into the store (a
+ * group of one is the object's own `GET …/blob`, which the agent answers with sendfile),
  * `PUT …/store` streams a group's objects to the remote, and `POST …/missing` asks which of a
  * list the remote lacks. A group that fails is reported back so the caller can move its objects
  * one at a time with the per-object protocol, which resumes and retries.
@@ -91,14 +92,25 @@ async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writ
   });
   writers.push(writer);
   const decoder = new FrameDecoder(writer);
+  // a group of one is asked for as the object itself (the blob route), which the agent can send
+  // straight from the file; it goes through the same framing on this side
+  const single = group.length === 1 ? (group[0] as ObjectItem) : undefined;
   await withStallTimer(http.idleTimeoutMs, async (signal, alive) => {
       const body = JSON.stringify({ objects: group.map((i) => i.sha) });
-      const res = await http.fetchOnce("POST", url, { auth: true, headers: { "Content-Type": "application/json", Accept: FRAMES_CONTENT_TYPE }, body: () => body, signal });
-      if (res.status !== 200) throw await statusError("POST", url, res);
+      const at = single ? `${remote.info.objectsEndpoint}/${single.sha}/blob` : url;
+      const res = single
+        ? await http.fetchOnce("GET", at, { auth: true, headers: { "Accept-Encoding": "identity" }, signal })
+        : await http.fetchOnce("POST", at, { auth: true, headers: { "Content-Type": "application/json", Accept: FRAMES_CONTENT_TYPE }, body: () => body, signal });
+      if (res.status !== 200) throw await statusError(single ? "GET" : "POST", at, res);
+      if (single) {
+        const length = res.headers.get("content-length") ?? "";
+        if (!/^\d{1,16}$/.test(length)) throw PvrError.failed(`GET ${at}: no Content-Length`);
+        decoder.push(Buffer.from(`${single.sha} ${length}\n`));
+      }
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         alive();
         decoder.push(chunk);
-        const wait = copyTo?.drained();
+        const wait = writer.drained() ?? copyTo?.drained();
         if (wait) await wait;
       }
   });
@@ -129,7 +141,7 @@ export async function downloadInGroups(remote: Remote, items: ObjectItem[], stor
     const failures = await runPool(groups, jobs, (x) => fetchGroup(remote, url, x.g, writers, store, events, copyTo));
     return failures.map((f) => ({ items: (f.item as (typeof groups)[number]).g, error: f.error }));
   } finally {
-    installAll(store, writers);
+    await installAll(store, writers);
   }
 }
 

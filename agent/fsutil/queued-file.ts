@@ -1,0 +1,77 @@
+/**
+ * Writing a file on Bun's I/O threads while the calling thread goes on (receiving, hashing):
+ * each chunk is queued as a positioned write, and a byte budget shared by several files tells a
+ * producer when to wait for the disk. The file asks the kernel to start writeback every 16 MiB
+ * that landed, so a later fsync finds most of it on disk. Used for big objects arriving over the
+ * network (objects/batch-writer.ts) and their copies in a new clone (repo/fresh-tree.ts).
+ */
+import { fsync, write } from "node:fs";
+import { startWriteback } from "./sync";
+
+const WRITEBACK_STEP = 16 << 20;
+
+/** Bytes queued but not yet written, across files; producers wait on drained(). */
+export class WriteBudget {
+  private queued = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  add(n: number): void {
+    this.queued += n;
+  }
+
+  done(n: number): void {
+    this.queued -= n;
+    if (this.queued <= this.limit / 2) for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** A promise while over the limit (wait for it before queueing more); else undefined. */
+  drained(): Promise<void> | undefined {
+    if (this.queued < this.limit) return undefined;
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+export class QueuedFile {
+  private pos = 0;
+  private landed = 0;
+  private flushed = 0;
+  private inFlight = 0;
+  private error: NodeJS.ErrnoException | undefined;
+  private idle: (() => void) | undefined;
+
+  constructor(
+    readonly fd: number,
+    private readonly budget: WriteBudget,
+  ) {}
+
+  /** Queues `bytes` after what was queued before; the buffer must not change until it landed. */
+  write(bytes: Uint8Array): void {
+    if (this.error || bytes.length === 0) return;
+    const at = this.pos;
+    this.pos += bytes.length;
+    this.inFlight++;
+    this.budget.add(bytes.length);
+    const step = (off: number) =>
+      write(this.fd, bytes, off, bytes.length - off, at + off, (err, n) => {
+        if (!err && n > 0 && off + n < bytes.length) return step(off + n);
+        if (err || n <= 0) this.error ??= err ?? Object.assign(new Error("short write"), { code: "EIO" });
+        this.landed += bytes.length;
+        if (!this.error && this.landed - this.flushed >= WRITEBACK_STEP) {
+          startWriteback(this.fd, this.flushed, this.landed - this.flushed);
+          this.flushed = this.landed;
+        }
+        this.budget.done(bytes.length);
+        if (--this.inFlight === 0) this.idle?.();
+      });
+    step(0);
+  }
+
+  /** Resolves when every queued write landed (and, with `durable`, the file is fsynced); rejects with the first error. */
+  async finish(durable = false): Promise<void> {
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    if (this.error) throw this.error;
+    if (durable) await new Promise<void>((resolve, reject) => fsync(this.fd, (err) => (err ? reject(err) : resolve())));
+  }
+}
