@@ -100,6 +100,7 @@ export async function startAgent(cfg: AgentConfig, log: (line: string) => void =
   ctx.store.events.add("start", `${ctx.backend.kind} ${url}`);
   const access = cfg.token ? "token required" : "open access";
   log(`pvr agent listening on ${url} (backend ${ctx.backend.kind}, storage ${cfg.storage}, ${access}${cfg.readOnly ? ", read-only" : ""}${trustNote(cfg)})`);
+  Bun.gc(true); // start-up garbage (config, migrations, the factory revision) goes before the agent idles
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
