@@ -60,20 +60,16 @@ export async function storeObjects(ctx: AgentContext, body: ReadableStream<Uint8
   const decoder = new FrameDecoder(writer);
   let failure: unknown;
   try {
-    if (body) {
-      for await (const chunk of body) {
-        decoder.push(chunk);
-        const wait = writer.drained();
-        if (wait) await wait;
-      }
-    }
+    // writes are synchronous here on purpose: while the disk is slow the body is not read, so
+    // a fast client cannot make the agent buffer its upload in memory
+    if (body) for await (const chunk of body) decoder.push(chunk);
     if (!decoder.atBoundary) throw HttpError.badRequest("the upload ended in the middle of an object; that object was not stored");
   } catch (err) {
     failure = err;
   }
   let stored = 0;
   try {
-    stored = await writer.install();
+    stored = writer.install();
   } catch (err) {
     failure ??= err;
   }

@@ -2,10 +2,11 @@
  * Writing a file on Bun's I/O threads while the calling thread goes on (receiving, hashing):
  * each chunk is queued as a positioned write, and a byte budget shared by several files tells a
  * producer when to wait for the disk. The file asks the kernel to start writeback every 16 MiB
- * that landed, so a later fsync finds most of it on disk. Used for big objects arriving over the
- * network (objects/batch-writer.ts) and their copies in a new clone (repo/fresh-tree.ts).
+ * that landed. Used for the copies of big objects in a new clone (repo/fresh-tree.ts). Not for
+ * objects an agent receives: there a synchronous write is what stops the agent reading an
+ * upload faster than its disk takes it (Bun buffers a request body it is not reading).
  */
-import { fsync, write } from "node:fs";
+import { write } from "node:fs";
 import { startWriteback } from "./sync";
 
 const WRITEBACK_STEP = 16 << 20;
@@ -68,10 +69,9 @@ export class QueuedFile {
     step(0);
   }
 
-  /** Resolves when every queued write landed (and, with `durable`, the file is fsynced); rejects with the first error. */
-  async finish(durable = false): Promise<void> {
+  /** Resolves when every queued write landed; rejects with the first error. */
+  async finish(): Promise<void> {
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     if (this.error) throw this.error;
-    if (durable) await new Promise<void>((resolve, reject) => fsync(this.fd, (err) => (err ? reject(err) : resolve())));
   }
 }

@@ -110,7 +110,7 @@ async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writ
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         alive();
         decoder.push(chunk);
-        const wait = writer.drained() ?? copyTo?.drained();
+        const wait = copyTo?.drained();
         if (wait) await wait;
       }
   });
@@ -141,7 +141,7 @@ export async function downloadInGroups(remote: Remote, items: ObjectItem[], stor
     const failures = await runPool(groups, jobs, (x) => fetchGroup(remote, url, x.g, writers, store, events, copyTo));
     return failures.map((f) => ({ items: (f.item as (typeof groups)[number]).g, error: f.error }));
   } finally {
-    await installAll(store, writers);
+    installAll(store, writers);
   }
 }
 
