@@ -8,6 +8,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { storeObjects } from "../agent/actions/batch";
+import { resolveConfig } from "../agent/config";
+import { closeAgent, openAgent } from "../agent/service";
 import { FrameDecoder, FrameError } from "../agent/objects/frames";
 import { groupItems } from "../agent/remote/http/batch";
 import { FreshTree } from "../agent/repo/fresh-tree";
@@ -184,6 +187,31 @@ describe("agent routes", () => {
     expect(ask("missing", ["../../etc/passwd"]).status).toBe(400);
     expect(ask("fetch", "nope").status).toBe(400);
     expect(curl(["-X", "POST", "--data-binary", "{", `${B}/objects/missing`]).status).toBe(400);
+  });
+});
+
+describe("a full disk on the agent", () => {
+  const dir = tmpdir("pvr-batch-full-");
+  const mounted = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir]).exitCode === 0;
+  afterAll(() => {
+    if (mounted) Bun.spawnSync(["umount", "-l", dir]);
+  });
+
+  test.skipIf(!mounted)("507; the objects that fitted are installed, nothing partial or temporary is left", async () => {
+    const storage = join(dir, "storage");
+    const { ctx } = await openAgent(resolveConfig({ storage, backend: "standalone" }, "/"), () => {});
+    try {
+      const big = Buffer.alloc(2 << 20, 9);
+      const body = new Blob([frame("fits\n"), frame("fits too\n"), frame(big)]).stream();
+      const err = await storeObjects(ctx, body).catch((e) => e);
+      expect([err.httpStatus, err.message]).toEqual([507, "Not enough disk space available"]);
+      expect(readFileSync(join(storage, "objects", sha256("fits\n")), "utf8")).toBe("fits\n");
+      expect(existsSync(join(storage, "objects", sha256("fits too\n")))).toBe(true);
+      expect(existsSync(join(storage, "objects", sha256(big)))).toBe(false);
+      expect(readdirSync(join(storage, "objects", ".pvr-tmp"))).toEqual([]);
+    } finally {
+      await closeAgent(ctx);
+    }
   });
 });
 
