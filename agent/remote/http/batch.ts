@@ -96,23 +96,26 @@ async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writ
   // straight from the file; it goes through the same framing on this side
   const single = group.length === 1 ? (group[0] as ObjectItem) : undefined;
   await withStallTimer(http.idleTimeoutMs, async (signal, alive) => {
-      const body = JSON.stringify({ objects: group.map((i) => i.sha) });
-      const at = single ? `${remote.info.objectsEndpoint}/${single.sha}/blob` : url;
-      const res = single
-        ? await http.fetchOnce("GET", at, { auth: true, headers: { "Accept-Encoding": "identity" }, signal })
-        : await http.fetchOnce("POST", at, { auth: true, headers: { "Content-Type": "application/json", Accept: FRAMES_CONTENT_TYPE }, body: () => body, signal });
-      if (res.status !== 200) throw await statusError(single ? "GET" : "POST", at, res);
-      if (single) {
-        const length = res.headers.get("content-length") ?? "";
-        if (!/^\d{1,16}$/.test(length)) throw PvrError.failed(`GET ${at}: no Content-Length`);
-        decoder.push(Buffer.from(`${single.sha} ${length}\n`));
+    const body = JSON.stringify({ objects: group.map((i) => i.sha) });
+    const at = single ? `${remote.info.objectsEndpoint}/${single.sha}/blob` : url;
+    const res = single
+      ? await http.fetchOnce("GET", at, { auth: true, headers: { "Accept-Encoding": "identity" }, signal })
+      : await http.fetchOnce("POST", at, { auth: true, headers: { "Content-Type": "application/json", Accept: FRAMES_CONTENT_TYPE }, body: () => body, signal });
+    if (res.status !== 200) throw await statusError(single ? "GET" : "POST", at, res);
+    if (single) {
+      const length = res.headers.get("content-length") ?? "";
+      if (!/^\d{1,16}$/.test(length)) throw PvrError.failed(`GET ${at}: no Content-Length`);
+      decoder.push(Buffer.from(`${single.sha} ${length}\n`));
+    }
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      alive();
+      decoder.push(chunk);
+      const wait = copyTo?.drained();
+      if (wait) {
+        await wait;
+        alive(); // waiting for our own disk is not a stalled remote
       }
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        alive();
-        decoder.push(chunk);
-        const wait = copyTo?.drained();
-        if (wait) await wait;
-      }
+    }
   });
   if (!decoder.atBoundary || next !== group.length) throw PvrError.failed(`${url}: the stream ended after ${next} of ${group.length} object(s)`);
 }
