@@ -175,7 +175,15 @@ export class BatchWriter implements FrameHandler {
  * meanwhile is replaced by the same verified bytes, atomically. Returns how many were installed.
  */
 export function installAll(store: ObjectStore, writers: BatchWriter[]): number {
-  const batch = writers.flatMap((w) => w.takeVerified());
+  return installTemps(store, writers.flatMap((w) => w.takeVerified()));
+}
+
+/**
+ * Verified temps in the store's temp dir into the store: one flush for all of them (syncfs, or
+ * an fsync each for a few), the renames, one fsync of the directory. On failure the temps are
+ * removed. Returns how many were installed.
+ */
+export function installTemps(store: ObjectStore, batch: { sha: string; tmp: string }[]): number {
   if (batch.length === 0) return 0;
   try {
     syncFiles(store.tmpDir, batch.map((b) => b.tmp));

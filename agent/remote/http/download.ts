@@ -1,13 +1,13 @@
 /**
  * Downloading one object from its signed-geturl (spec pvr-format 8.4 R4) in constant memory:
  * the body streams into a temp file in the store's temp dir while it is hashed, and the file is
- * renamed into the store only when its sha256 equals the object id (the Go tool wrote in place,
- * unverified). A dropped connection keeps the partial file: the next attempt asks for the rest
+ * handed back for the store only when its sha256 equals the object id (the Go tool wrote in
+ * place, unverified). A dropped connection keeps the partial file: the next attempt asks for the rest
  * with `Range: bytes=<size>-`, re-hashes the bytes already on disk and appends; a server that
  * ignores the Range (200) restarts the file. Attempts that make no progress are bounded by the
  * retry policy; a stall longer than the idle timeout counts as a drop.
  */
-import { closeSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
 import { PvrError } from "../../errors";
 import { tempPath } from "../../fsutil/durable";
 import type { ObjectStore } from "../../objects/store";
@@ -33,7 +33,11 @@ function hashPrefix(fd: number, size: number, hasher: Bun.CryptoHasher): void {
   }
 }
 
-export async function downloadObject(store: ObjectStore, item: ObjectItem, url: string, http: HttpClient, events: TransferEvents = {}): Promise<void> {
+/**
+ * Downloads `item` into a temp file in the store's temp dir and returns its path once its bytes
+ * hash to its sha; the caller makes it durable and renames it in (installTemps), with others.
+ */
+export async function downloadObject(store: ObjectStore, item: ObjectItem, url: string, http: HttpClient, events: TransferEvents = {}): Promise<string> {
   store.ensureDir();
   const tmp = tempPath(store.tmpDir, "download");
   const out = openSync(tmp, "wx+", 0o644);
@@ -95,12 +99,10 @@ export async function downloadObject(store: ObjectStore, item: ObjectItem, url: 
           }
           throw PvrError.integrity(`the downloaded bytes (${have}) hash to ${sha}: the remote sent a corrupt object; it was not installed`);
         }
-        // flushed in one batch by downloadObjects (syncFiles) before the state refers to it
+        // flushed and renamed into the store in one batch by downloadObjects
         closeSync(out);
         fd = undefined;
-        if (store.has(item.sha)) unlinkSync(tmp);
-        else renameSync(tmp, store.path(item.sha));
-        return;
+        return tmp;
       } catch (err) {
         if (err instanceof PvrError) throw err;
         idle = have > before ? 0 : idle + 1;

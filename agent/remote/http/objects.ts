@@ -3,12 +3,13 @@
  * 8.4): objects the store already has are skipped (the store only ever holds verified objects);
  * for each other one, R3 `GET <objects-endpoint>/<sha>` gives its signed-geturl, and R4 streams
  * it in (download.ts), `jobs` at a time; a pvr agent sends them in groups instead (batch.ts),
- * falling back to that for any group that fails. Every object that could not be brought is reported by
- * sha and key in one error after the others finished (Go bug 17.2 item 2), and the caller then
- * leaves `.pvr/json` unchanged.
+ * falling back to that for any group that fails. Verified objects enter the store only after one
+ * flush made them durable. Every object that could not be brought is reported by sha and key in
+ * one error after the others finished (Go bug 17.2 item 2), and the caller then leaves
+ * `.pvr/json` unchanged.
  */
-import { syncFiles } from "../../fsutil/sync";
 import { PvrError } from "../../errors";
+import { installTemps } from "../../objects/batch-writer";
 import type { ObjectStore } from "../../objects/store";
 import { isJsonObject } from "../../state/json";
 import type { State } from "../../state/model";
@@ -65,15 +66,15 @@ export async function downloadObjects(remote: Remote, state: State, store: Objec
     const failed = await downloadInGroups(remote, missing, store, jobs, events, opts.copyTo);
     single = failed.flatMap((f) => f.items).filter((item) => !store.has(item.sha));
   }
+  const verified: { sha: string; tmp: string }[] = [];
   const failures = await runPool(single, jobs, async (item) => {
     const info = await objectInfo(remote, item.sha);
     item.size = info.size;
-    await downloadObject(store, item, info.url, remote.http, events);
+    verified.push({ sha: item.sha, tmp: await downloadObject(store, item, info.url, remote.http, events) });
     events.done?.(item, "OK");
   });
-  // one syncfs (or an fsync per file for a few) makes every downloaded object durable at once
-  const failed = new Set(failures.map((f) => f.item.sha));
-  syncFiles(store.dir, single.filter((m) => !failed.has(m.sha) && store.has(m.sha)).map((m) => store.path(m.sha)));
+  // every verified object is made durable at once, and only then enters the store
+  installTemps(store, verified);
   if (failures.length === 0) return { copied: missing.length, cached };
   for (const f of failures) events.failed?.(f.item, describe(f.error));
   const lines = failures
