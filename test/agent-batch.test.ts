@@ -15,7 +15,7 @@ import { FrameDecoder, FrameError } from "../agent/objects/frames";
 import { groupItems } from "../agent/remote/http/batch";
 import { FreshTree } from "../agent/repo/fresh-tree";
 import { type AgentProcess, curl, objectNames, startAgentProcess, tempFile } from "./agent-helpers";
-import { sha256, snapshotTree, tmpdir, writeTree } from "./helpers";
+import { BUN, CLI, sha256, snapshotTree, tmpdir, writeTree } from "./helpers";
 import { pvrAsync, pvrAsyncOk } from "./support/cli";
 
 const frame = (data: string | Uint8Array, sha = sha256(data)) => Buffer.concat([Buffer.from(`${sha} ${Buffer.byteLength(data)}\n`), Buffer.from(data)]);
@@ -249,6 +249,21 @@ describe("the CLI over batches", () => {
     const st = await pvrAsyncOk(out, ["status"], { PVR_CONFIG_DIR: join(base, "cfg-clone") });
     expect(st.stdout.trim()).toBe("");
     expect(readdirSync(join(base, "cfg-clone", "objects", ".pvr-tmp"))).toEqual([]);
+  });
+
+  test("a clone killed while objects arrive leaves only verified objects under their names", async () => {
+    const cfg = join(base, "cfg-killed");
+    const objects = join(cfg, "objects");
+    const installed = () => (existsSync(objects) ? readdirSync(objects).filter((n) => n !== ".pvr-tmp") : []);
+    const proc = Bun.spawn([BUN, CLI, "clone", agent.base, join(base, "killed")], { cwd: base, env: { ...process.env, PVR_CONFIG_DIR: cfg }, stdout: "ignore", stderr: "ignore" });
+    // killed as soon as objects start entering the store: in the middle of installing them
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && proc.exitCode === null && installed().length === 0) await Bun.sleep(1);
+    proc.kill("SIGKILL");
+    await proc.exited;
+    const names = installed();
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) expect(sha256(readFileSync(join(objects, name)))).toBe(name);
   });
 
   test("an object the agent serves corrupted is refused by name; no clone, nothing installed", async () => {
