@@ -1,4 +1,4 @@
-#!/usr/bin/env bun
+#!/usr/bin/env -S bun --no-env-file
 /**
  * Entry point of the single `pvr` executable: global flags, command dispatch, `--help` and
  * `--version`, and the one place where errors become stderr lines and exit codes.

@@ -75,7 +75,11 @@ export function buildOne(t: Target | undefined, outfile: string, commit = gitCom
   const aside = join(dirname(outfile), `.build-${process.pid}`);
   mkdirSync(aside, { recursive: true });
   const tmp = join(aside, basename(outfile));
-  const args = ["build", "--compile", "--minify", "--bytecode", "--define", `PVR_COMMIT=${JSON.stringify(commit)}`];
+  // pvr must not read a .env or bunfig.toml from whatever directory it runs in: they would change
+  // its environment (PVR_* settings) behind the user's back, and looking for them made Bun read
+  // every directory from / down to the working directory at start-up (10 ms of `pvr status`)
+  const noAutoload = ["--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
+  const args = ["build", "--compile", "--minify", "--bytecode", ...noAutoload, "--define", `PVR_COMMIT=${JSON.stringify(commit)}`];
   if (t) args.push(`--target=${t.bun}`);
   args.push(join(ROOT, "cli/main.ts"), join(ROOT, "agent/objects/install-worker.ts"), join(ROOT, "agent/repo/statcheck-worker.ts"), "--outfile", tmp);
   const r = Bun.spawnSync([process.execPath, ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });

@@ -44,6 +44,15 @@ test("builds are reproducible: rebuilding linux-arm64 gives dist/'s bytes", asyn
   expect(await sha256File(again)).toBe(await sha256File(ARM));
 }, 120_000);
 
+test("the host build ignores a .env and a bunfig.toml in the directory it runs in", () => {
+  const dir = scratch("pvr-autoload-");
+  writeFileSync(join(dir, ".env"), "PVR_AGENT_LISTEN=10.9.9.9:1\n");
+  writeFileSync(join(dir, "bunfig.toml"), 'preload = ["./nope.ts"]\n');
+  const r = run(HOST, ["agent", "--print-config"], { cwd: dir });
+  expect(r.code).toBe(0);
+  expect(JSON.parse(r.stdout).listen).not.toMatchObject({ host: "10.9.9.9" });
+});
+
 test("the host build prints the package version and the embedded commit", () => {
   expect(commit).toMatch(/^([0-9a-f]{12}(-dirty)?|unknown)$/);
   expect(ok(HOST, ["--version"]).stdout).toBe(`pvr version ${packageVersion()} (${commit})\n`);
