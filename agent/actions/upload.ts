@@ -6,8 +6,8 @@
  * full 507, client gone or short body) removes the temp file: `objects/` never holds a partial
  * or wrong object.
  */
-import { statfsSync, unlinkSync } from "node:fs";
-import { open, rename, unlink } from "node:fs/promises";
+import { closeSync, fsync, openSync, statfsSync, unlinkSync, writeSync } from "node:fs";
+import { rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
 import { tempPath } from "../fsutil/durable";
@@ -50,9 +50,12 @@ export async function receiveObject(ctx: AgentContext, rawSha: string, body: Rea
   ctx.objects.ensureDir();
   const tmp = tempPath(ctx.objects.tmpDir, "upload");
   const max = ctx.config.maxObjectSize;
-  const fh = await open(tmp, "wx", 0o644).catch((err) => {
+  let fd: number;
+  try {
+    fd = openSync(tmp, "wx", 0o644);
+  } catch (err) {
     throw fromSystemError(err, "cannot create an upload file");
-  });
+  }
   let closed = false;
   let size = 0;
   try {
@@ -63,16 +66,17 @@ export async function receiveObject(ctx: AgentContext, rawSha: string, body: Rea
         if (size > max) throw HttpError.tooLarge(`object ${sha} is over ${max} bytes (--max-object-size)`);
         if (declared !== null && size > declared) throw new HttpError("integrity", `body is longer than its Content-Length ${declared}`, 422);
         hasher.update(chunk);
-        let off = 0;
-        while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+        // synchronous on purpose: while the disk is slow the body is not read, so a fast client
+        // cannot make the agent buffer its upload in memory (Bun keeps reading otherwise)
+        for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);
       }
     }
     const got = hasher.digest("hex");
     if (declared !== null && size !== declared) throw new HttpError("integrity", `upload of ${sha} ended after ${size} of ${declared} bytes; nothing was stored`, 422);
     if (announced !== null && size !== announced) throw new HttpError("integrity", `received ${size} bytes for ${sha}, ${announced} were announced; nothing was stored`, 422);
     if (got !== sha) throw new HttpError("integrity", `Object has bad checksum: the body hashes to ${got}, not ${sha}; nothing was stored`, 422);
-    await fh.sync();
-    await fh.close();
+    await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+    closeSync(fd);
     closed = true;
     const final = join(ctx.objects.dir, sha);
     const fresh = !(await Bun.file(final).exists());
@@ -85,7 +89,11 @@ export async function receiveObject(ctx: AgentContext, rawSha: string, body: Rea
     if (fresh) ctx.store.events.add("object", `${sha} ${size}`);
     return { sha, size, fresh };
   } catch (err) {
-    if (!closed) await fh.close().catch(() => {});
+    if (!closed) {
+      try {
+        closeSync(fd);
+      } catch {}
+    }
     try {
       unlinkSync(tmp);
     } catch {}
