@@ -4,8 +4,9 @@
  * downloads, and kept only once it verified; checkoutState then writes whatever is left. Big
  * objects are written on Bun's I/O threads while the download's own thread receives, hashes and
  * stores them, and a limit on queued bytes holds the download back when the disk is slower;
- * small ones are written whole when they verify. Writing early is only a shortcut: a key that
- * cannot be written now is left to checkoutState.
+ * small ones are written whole once they verified, in batches by a worker thread
+ * (tree-writer-worker.ts) so that this tree's files are created in parallel with the store's.
+ * Writing early is only a shortcut: a key that cannot be written now is left to checkoutState.
  */
 import { closeSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -18,6 +19,9 @@ import { ensureParent } from "./checkout";
 const WHOLE = 1 << 20;
 /** Queued bytes above which the download waits. */
 const HIGH_WATER = 32 << 20;
+/** Small files handed to the worker at a time (or fewer, once they hold BATCH_BYTES); a clone with fewer in all writes them here. */
+const BATCH_FILES = 64;
+const BATCH_BYTES = 4 << 20;
 
 export class FreshTree {
   /** key → sha of the files written and verified. */
@@ -26,6 +30,12 @@ export class FreshTree {
   readonly checked = new Set<string>();
   private readonly budget = new WriteBudget(HIGH_WATER);
   private readonly pending = new Set<Promise<void>>();
+  /** Small files waiting for the next batch: path, bytes, and what to record once written. */
+  private batch: { path: string; bytes: Uint8Array; key: string; sha: string }[] = [];
+  private batchBytes = 0;
+  private worker: Worker | undefined;
+  private nextBatch = 0;
+  private readonly replies = new Map<number, (written: string[] | null) => void>();
 
   constructor(readonly root: string) {}
 
@@ -48,7 +58,68 @@ export class FreshTree {
 
   /** Waits for every queued write (call before checkoutState, and before removing the tree). */
   async settle(): Promise<void> {
+    if (this.worker) this.flushBatch();
+    else for (const f of this.batch.splice(0)) this.writeHere(f);
+    this.batchBytes = 0;
     while (this.pending.size) await Promise.all([...this.pending]);
+    this.worker?.terminate();
+    this.worker = undefined;
+  }
+
+  private writeHere(f: { path: string; bytes: Uint8Array; key: string; sha: string }): void {
+    let fd: number | undefined;
+    try {
+      fd = openSync(f.path, "wx", 0o644);
+      for (let off = 0; off < f.bytes.length; ) off += writeSync(fd, f.bytes, off, f.bytes.length - off);
+      closeSync(fd);
+      this.written.set(f.key, f.sha);
+    } catch {
+      if (fd !== undefined) {
+        try {
+          closeSync(fd);
+          unlinkSync(f.path);
+        } catch {}
+      }
+    }
+  }
+
+  /** Hands the waiting small files to the worker (started at the first full batch). */
+  private flushBatch(): void {
+    const files = this.batch.splice(0);
+    this.batchBytes = 0;
+    if (files.length === 0) return;
+    if (!this.worker) {
+      const worker = new Worker(new URL("./tree-writer-worker.ts", import.meta.url).href);
+      worker.onmessage = (e: MessageEvent<{ id: number; written: string[] }>) => this.replies.get(e.data.id)?.(e.data.written);
+      // a worker that dies answers nothing more: its files are unknown, so checkoutState rewrites them
+      worker.onerror = () => {
+        for (const reply of [...this.replies.values()]) reply(null);
+      };
+      this.worker = worker;
+    }
+    const id = this.nextBatch++;
+    const bytes = files.reduce((n, f) => n + f.bytes.length, 0);
+    this.budget.add(bytes);
+    const done = new Promise<void>((resolve) => {
+      this.replies.set(id, (written) => {
+        this.replies.delete(id);
+        this.budget.done(bytes);
+        const ok = new Set(written ?? []);
+        for (const f of files) {
+          if (ok.has(f.path)) this.written.set(f.key, f.sha);
+          else if (written === null) {
+            try {
+              unlinkSync(f.path);
+            } catch {}
+          }
+        }
+        resolve();
+      });
+    });
+    this.track(done);
+    // buffers that are wholly an object's own move to the worker; views into shared ones are copied
+    const own = files.map((f) => f.bytes).filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength);
+    this.worker.postMessage({ id, files: files.map((f) => ({ path: f.path, bytes: f.bytes })) }, own.map((b) => b.buffer as ArrayBuffer));
   }
 
   private track(p: Promise<void>): void {
@@ -64,20 +135,9 @@ export class FreshTree {
       },
       done: () => {
         const data = bytes ?? new Uint8Array(0);
-        let fd: number | undefined;
-        try {
-          fd = openSync(target, "wx", 0o644);
-          for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
-          closeSync(fd);
-          this.written.set(key, sha);
-        } catch {
-          if (fd !== undefined) {
-            try {
-              closeSync(fd);
-              unlinkSync(target);
-            } catch {}
-          }
-        }
+        this.batch.push({ path: target, bytes: data, key, sha });
+        this.batchBytes += data.length;
+        if (this.batch.length >= BATCH_FILES || this.batchBytes >= BATCH_BYTES) this.flushBatch();
       },
       discard: () => {
         bytes = undefined;
