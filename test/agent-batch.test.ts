@@ -90,6 +90,19 @@ describe("fresh tree (clone writes objects into place as they arrive)", () => {
     expect([...tree.written.keys()].sort()).toEqual(["app/x.txt", "bsp/kernel.img"]);
   });
 
+  test("many small copies go to the worker in batches; all land before settle resolves", async () => {
+    const root = tmpdir("pvr-fresh-");
+    const tree = new FreshTree(root);
+    for (let i = 0; i < 150; i++) {
+      const copy = tree.copyFor(`d${i % 4}/f${i}.txt`, sha256(`f${i}`), 8);
+      copy?.write(new TextEncoder().encode(`file ${i}\n`));
+      copy?.done();
+    }
+    await tree.settle();
+    expect(tree.written.size).toBe(150);
+    for (let i = 0; i < 150; i += 37) expect(readFileSync(join(root, `d${i % 4}/f${i}.txt`), "utf8")).toBe(`file ${i}\n`);
+  });
+
   test("queued writes over the limit hold the download back until they land", async () => {
     const tree = new FreshTree(tmpdir("pvr-fresh-"));
     const copy = tree.copyFor("big.bin", "e".repeat(64), 64 << 20);
