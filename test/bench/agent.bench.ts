@@ -275,7 +275,8 @@ function scratchFs(work: string): Scratch {
   mkdirSync(dir, { recursive: true });
   if (process.getuid?.() === 0 && have("mkfs.ext4")) {
     try {
-      sh(`rm -f '${img}' && truncate -s 12G '${img}' && mkfs.ext4 -q -F '${img}' && mount -o loop '${img}' '${dir}'`);
+      // allocated up front (fallocate), so writes do not also allocate the image file's blocks
+      sh(`rm -f '${img}' && (fallocate -l 12G '${img}' || truncate -s 12G '${img}') && mkfs.ext4 -q -F '${img}' && mount -o loop '${img}' '${dir}'`);
       return {
         dir,
         what: "a fresh ext4 on a loop device",
