@@ -180,15 +180,16 @@ export function installAll(store: ObjectStore, writers: BatchWriter[]): number {
 
 /**
  * Verified temps in the store's temp dir into the store: one flush for all of them (syncfs, or
- * an fsync each for a few), the renames, one fsync of the directory. On failure the temps are
- * removed. Returns how many were installed.
+ * an fsync each for a few; skipped when the caller already flushed them), the renames, one fsync
+ * of the directory (skipped with `syncDir: false`: the caller does it once for several calls).
+ * On failure the temps are removed. Returns how many were installed.
  */
-export function installTemps(store: ObjectStore, batch: { sha: string; tmp: string }[]): number {
+export function installTemps(store: ObjectStore, batch: { sha: string; tmp: string }[], opts: { flushed?: boolean; syncDir?: boolean } = {}): number {
   if (batch.length === 0) return 0;
   try {
-    syncFiles(store.tmpDir, batch.map((b) => b.tmp));
+    if (!opts.flushed) syncFiles(store.tmpDir, batch.map((b) => b.tmp));
     for (const { sha, tmp } of batch) renameSync(tmp, store.path(sha));
-    fsyncDir(store.dir);
+    if (opts.syncDir !== false) fsyncDir(store.dir);
     return batch.length;
   } catch (err) {
     for (const { tmp } of batch) {

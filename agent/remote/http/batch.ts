@@ -9,7 +9,9 @@
  * one at a time with the per-object protocol, which resumes and retries.
  */
 import { PvrError } from "../../errors";
-import { BatchWriter, installAll, type ObjectCopy } from "../../objects/batch-writer";
+import { BackgroundSync } from "../../fsutil/background-sync";
+import { fsyncDir } from "../../fsutil/durable";
+import { BatchWriter, installAll, installTemps, type ObjectCopy } from "../../objects/batch-writer";
 import { encodeFrames, FRAMES_CONTENT_TYPE, FrameDecoder, FrameError, streamOf } from "../../objects/frames";
 import type { ObjectStore } from "../../objects/store";
 import { isJsonObject } from "../../state/json";
@@ -132,19 +134,42 @@ export interface BatchFailure {
   error: unknown;
 }
 
+/** Objects from which a download flushes each finished group in the background. */
+const BACKGROUND_SYNC_MIN = 500;
+
 /**
- * Downloads `items` in groups and installs every verified object with one flush; returns the
- * groups that failed (what they verified before failing is installed too).
+ * Downloads `items` in groups; returns the groups that failed (what they verified before
+ * failing is installed too). A few objects are installed with one flush at the end; with many,
+ * each group that ends is flushed on a worker thread (syncfs) while the others still arrive, and
+ * renamed in once that flush is done, so little is left to wait for at the end.
  */
 export async function downloadInGroups(remote: Remote, items: ObjectItem[], store: ObjectStore, jobs: number, events: TransferEvents, copyTo?: CopyTo): Promise<BatchFailure[]> {
   const url = `${batchEndpoint(remote)}/fetch`;
   const groups = groupItems(items, jobs).map((g, i) => ({ sha: String(i), key: "", g }));
-  const writers: BatchWriter[] = [];
+  const background = items.length >= BACKGROUND_SYNC_MIN && groups.length > 1 ? new BackgroundSync(store.tmpDir) : undefined;
+  const atEnd: BatchWriter[] = [];
+  const installs: Promise<number>[] = [];
   try {
-    const failures = await runPool(groups, jobs, (x) => fetchGroup(remote, url, x.g, writers, store, events, copyTo));
+    const failures = await runPool(groups, jobs, async (x) => {
+      const writers: BatchWriter[] = [];
+      try {
+        await fetchGroup(remote, url, x.g, writers, store, events, copyTo);
+      } finally {
+        if (!background) atEnd.push(...writers);
+        else {
+          const temps = writers.flatMap((w) => w.takeVerified());
+          installs.push(background.sync().then((flushed) => installTemps(store, temps, { flushed, syncDir: false })));
+        }
+      }
+    });
     return failures.map((f) => ({ items: (f.item as (typeof groups)[number]).g, error: f.error }));
   } finally {
-    installAll(store, writers);
+    const installed = await Promise.allSettled(installs);
+    background?.close();
+    if (installs.length) fsyncDir(store.dir);
+    installAll(store, atEnd);
+    const failed = installed.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 }
 
