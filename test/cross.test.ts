@@ -6,7 +6,7 @@
  * and clone, and what the x64 musl build needs from a target (Debian: musl, no musl libstdc++).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureBuilt, sha256File } from "../cross/release";
 import { buildOne, packageVersion, TARGETS, target } from "../cross/targets";
@@ -52,6 +52,33 @@ test("the host build ignores a .env and a bunfig.toml in the directory it runs i
   expect(r.code).toBe(0);
   expect(JSON.parse(r.stdout).listen).not.toMatchObject({ host: "10.9.9.9" });
 });
+
+// The worker threads must come from the executable itself: import.meta.url there still names
+// the build machine's files. Hide the source tree (a mount namespace) and use every worker.
+const CAN_HIDE_SOURCE = Bun.spawnSync(["unshare", "-m", "true"]).exitCode === 0;
+test.skipIf(!CAN_HIDE_SOURCE)("the host build's worker threads run with the source tree out of sight", () => {
+  const dir = scratch("pvr-noroot-");
+  const exe = join(dir, "pvr");
+  copyFileSync(HOST, exe);
+  chmodSync(exe, 0o755);
+  const repo = join(dir, "repo");
+  mkdirSync(join(repo, "d"), { recursive: true });
+  for (let i = 0; i < 2; i++) writeFileSync(join(repo, `big${i}.bin`), Buffer.alloc(40 << 20, i + 1)); // parallel hashing threads
+  for (let i = 0; i < 2100; i++) writeFileSync(join(repo, "d", `f${i}`), `${i}`); // the status stat worker
+  const script = [
+    `mount -t tmpfs none '${join(import.meta.dir, "..")}'`,
+    `cd '${repo}'`,
+    `'${exe}' init >/dev/null`,
+    `'${exe}' add . >/dev/null`,
+    `'${exe}' commit -m w >/dev/null`,
+    `sleep 2.2`, // past the stat cache's racy window, so status takes the worker path
+    `'${exe}' status`,
+  ].join(" && ");
+  const r = Bun.spawnSync(["unshare", "-m", "sh", "-c", script], { env: { ...process.env, PVR_CONFIG_DIR: join(dir, "cfg") }, stdout: "pipe", stderr: "pipe" });
+  expect(r.stderr.toString()).not.toMatch(/ERROR|ModuleNotFound/);
+  expect([r.exitCode, r.stdout.toString()]).toEqual([0, ""]);
+  expect(readdirSync(join(dir, "cfg", "objects")).filter((n) => /^[0-9a-f]{64}$/.test(n)).length).toBe(2 + 2100);
+}, 60_000);
 
 test("the host build prints the package version and the embedded commit", () => {
   expect(commit).toMatch(/^([0-9a-f]{12}(-dirty)?|unknown)$/);

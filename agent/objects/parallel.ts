@@ -3,6 +3,7 @@
  * spread over worker threads (one per core, at most four), each hashing while it copies. Small
  * batches stay on the calling thread, where a worker's start-up would cost more than it saves.
  */
+import { startWorker } from "../util/worker";
 import { availableParallelism } from "node:os";
 import { type ErrorCode, PvrError } from "../errors";
 import type { ObjectStore } from "./store";
@@ -28,7 +29,7 @@ export async function installAll(store: ObjectStore, files: { src: string; size:
   // biggest first, so the threads finish together
   const order = files.map((f, i) => ({ ...f, i })).sort((a, b) => b.size - a.size);
   const results: Installed[] = new Array(files.length);
-  const workers = Array.from({ length: threads }, () => new Worker(new URL("./install-worker.ts", import.meta.url).href));
+  const workers = Array.from({ length: threads }, () => startWorker("agent/objects/install-worker.ts", new URL("./install-worker.ts", import.meta.url)));
   let next = 0;
   let failure: PvrError | undefined;
   try {

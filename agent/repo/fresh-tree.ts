@@ -8,6 +8,7 @@
  * (tree-writer-worker.ts) so that this tree's files are created in parallel with the store's.
  * Writing early is only a shortcut: a key that cannot be written now is left to checkoutState.
  */
+import { startWorker } from "../util/worker";
 import { closeSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { QueuedFile, WriteBudget } from "../fsutil/queued-file";
@@ -89,7 +90,7 @@ export class FreshTree {
     this.batchBytes = 0;
     if (files.length === 0) return;
     if (!this.worker) {
-      const worker = new Worker(new URL("./tree-writer-worker.ts", import.meta.url).href);
+      const worker = startWorker("agent/repo/tree-writer-worker.ts", new URL("./tree-writer-worker.ts", import.meta.url));
       worker.onmessage = (e: MessageEvent<{ id: number; written: string[] }>) => this.replies.get(e.data.id)?.(e.data.written);
       // a worker that dies answers nothing more: its files are unknown, so checkoutState rewrites them
       worker.onerror = () => {

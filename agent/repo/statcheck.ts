@@ -6,6 +6,7 @@
  * does fewer. Paths are relative to the current directory, which the caller keeps at the
  * checkout root until checkAll returns.
  */
+import { startWorker } from "../util/worker";
 import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import type { StatCache } from "./statcache";
@@ -55,7 +56,7 @@ export function checkAll(cache: StatCache, file: string, bytes: Buffer, meanwhil
   const ctl = new Int32Array(new SharedArrayBuffer(12));
   let worker: Worker | undefined;
   if (n >= PARALLEL_MIN && availableParallelism() > 1) {
-    worker = new Worker(new URL("./statcheck-worker.ts", import.meta.url).href);
+    worker = startWorker("agent/repo/statcheck-worker.ts", new URL("./statcheck-worker.ts", import.meta.url));
     worker.postMessage({ file, bytes, ctl });
   }
   try {

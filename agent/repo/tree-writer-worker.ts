@@ -15,7 +15,7 @@ export interface TreeBatch {
 
 self.onmessage = (e: MessageEvent<TreeBatch>) => {
   const written: string[] = [];
-  for (const { path, bytes } of e.data.files) {
+  for (const { path, bytes } of e.data.files ?? []) {
     let fd: number | undefined;
     try {
       fd = openSync(path, "wx", 0o644);

@@ -8,6 +8,7 @@
  * list the remote lacks. A group that fails is reported back so the caller can move its objects
  * one at a time with the per-object protocol, which resumes and retries.
  */
+import { rmSync } from "node:fs";
 import { PvrError } from "../../errors";
 import { BackgroundSync } from "../../fsutil/background-sync";
 import { fsyncDir } from "../../fsutil/durable";
@@ -141,7 +142,7 @@ const BACKGROUND_SYNC_MIN = 500;
  * Downloads `items` in groups; returns the groups that failed (what they verified before
  * failing is installed too). A few objects are installed with one flush at the end; with many,
  * each group that ends is flushed on a worker thread (syncfs) while the others still arrive, and
- * renamed in once that flush is done, so little is left to wait for at the end.
+ * renamed in there once that flush is done, so little is left to wait for at the end.
  */
 export async function downloadInGroups(remote: Remote, items: ObjectItem[], store: ObjectStore, jobs: number, events: TransferEvents, copyTo?: CopyTo): Promise<BatchFailure[]> {
   const url = `${batchEndpoint(remote)}/fetch`;
@@ -158,7 +159,18 @@ export async function downloadInGroups(remote: Remote, items: ObjectItem[], stor
         if (!background) atEnd.push(...writers);
         else {
           const temps = writers.flatMap((w) => w.takeVerified());
-          installs.push(background.sync().then((flushed) => installTemps(store, temps, { flushed, syncDir: false })));
+          const renames = temps.map((t): [string, string] => [t.tmp, store.path(t.sha)]);
+          installs.push(
+            background.sync(renames).then(({ flushed, failed }) => {
+              // a worker that could not flush renamed nothing: flush and rename here instead
+              if (!flushed) return installTemps(store, temps, { syncDir: false });
+              if (failed.length) {
+                for (const t of temps) rmSync(t.tmp, { force: true });
+                throw PvrError.failed(`cannot move downloaded objects into ${store.dir}: ${failed.join("; ")}`);
+              }
+              return temps.length;
+            }),
+          );
         }
       }
     });
