@@ -6,7 +6,8 @@
  * only if the flush ran: a result with `flushed: false` (no FFI, no worker) leaves them to the
  * caller, who then flushes and renames itself.
  */
-import { startWorker } from "../util/worker";
+import { WorkerRequests } from "../util/worker";
+
 export interface SyncResult {
   flushed: boolean;
   /** Renames that failed, as "temp: reason". */
@@ -19,9 +20,10 @@ interface Waiting {
 }
 
 export class BackgroundSync {
-  private worker: Worker | undefined;
-  private nextId = 0;
-  private readonly replies = new Map<number, (r: SyncResult) => void>();
+  private readonly worker = new WorkerRequests<{ dir: string; renames: [string, string][] }, { ok: boolean; failed: string[] }>(
+    "agent/fsutil/background-sync-worker.ts",
+    new URL("./background-sync-worker.ts", import.meta.url),
+  );
   private running: Promise<unknown> = Promise.resolve();
   private waiting: Waiting | null = null;
 
@@ -34,40 +36,17 @@ export class BackgroundSync {
       return this.waiting.result;
     }
     const waiting: Waiting = { renames: [...renames], result: Promise.resolve({ flushed: false, failed: [] }) };
-    waiting.result = this.running.then(() => {
+    waiting.result = this.running.then(async () => {
       this.waiting = null;
-      return this.run(waiting.renames);
+      const r = await this.worker.request({ dir: this.dir, renames: waiting.renames });
+      return { flushed: r?.ok ?? false, failed: r?.failed ?? [] };
     });
     this.waiting = waiting;
     this.running = waiting.result;
     return waiting.result;
   }
 
-  private run(renames: [string, string][]): Promise<SyncResult> {
-    try {
-      if (!this.worker) {
-        const worker = startWorker("agent/fsutil/background-sync-worker.ts", new URL("./background-sync-worker.ts", import.meta.url));
-        worker.onmessage = (e: MessageEvent<{ id: number; ok: boolean; failed: string[] }>) => this.replies.get(e.data.id)?.({ flushed: e.data.ok, failed: e.data.failed });
-        worker.onerror = () => {
-          for (const reply of [...this.replies.values()]) reply({ flushed: false, failed: [] });
-        };
-        this.worker = worker;
-      }
-      const id = this.nextId++;
-      return new Promise((resolve) => {
-        this.replies.set(id, (r) => {
-          this.replies.delete(id);
-          resolve(r);
-        });
-        this.worker?.postMessage({ id, dir: this.dir, renames });
-      });
-    } catch {
-      return Promise.resolve({ flushed: false, failed: [] });
-    }
-  }
-
   close(): void {
-    this.worker?.terminate();
-    this.worker = undefined;
+    this.worker.close();
   }
 }

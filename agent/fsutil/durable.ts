@@ -14,6 +14,19 @@ export function tempPath(dir: string, base: string): string {
   return join(dir, `.${base}.tmp-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`);
 }
 
+/** Creates `path`, which must not exist yet, holding `bytes`; if writing fails it is removed again. */
+export function createFile(path: string, bytes: Uint8Array, mode = 0o644): void {
+  const fd = openSync(path, "wx", mode);
+  try {
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+  } catch (err) {
+    closeSync(fd);
+    unlinkSync(path);
+    throw err;
+  }
+  closeSync(fd);
+}
+
 export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {

@@ -7,9 +7,7 @@
  * upload faster than its disk takes it (Bun buffers a request body it is not reading).
  */
 import { write } from "node:fs";
-import { startWriteback } from "./sync";
-
-const WRITEBACK_STEP = 16 << 20;
+import { writebackStep } from "./sync";
 
 /** Bytes queued but not yet written, across files; producers wait on drained(). */
 export class WriteBudget {
@@ -59,10 +57,7 @@ export class QueuedFile {
         if (!err && n > 0 && off + n < bytes.length) return step(off + n);
         if (err || n <= 0) this.error ??= err ?? Object.assign(new Error("short write"), { code: "EIO" });
         this.landed += bytes.length;
-        if (!this.error && this.landed - this.flushed >= WRITEBACK_STEP) {
-          startWriteback(this.fd, this.flushed, this.landed - this.flushed);
-          this.flushed = this.landed;
-        }
+        if (!this.error) this.flushed = writebackStep(this.fd, this.flushed, this.landed);
         this.budget.done(bytes.length);
         if (--this.inFlight === 0) this.idle?.();
       });

@@ -13,14 +13,21 @@ type SyncFileRange = (fd: number, offset: number, nbytes: number, flags: number)
 let syncFileRangeFn: SyncFileRange | null | undefined;
 const SYNC_FILE_RANGE_WRITE = 2;
 
+/** Bytes of a file written between two writeback starts. */
+const WRITEBACK_STEP = 16 << 20;
+
 /**
- * Starts writing a range of a file back to disk without waiting for it (sync_file_range(2) with
+ * For a file being written front to back: once `written` is a step past `flushed`, starts
+ * writing that range back to disk without waiting for it (sync_file_range(2) with
  * SYNC_FILE_RANGE_WRITE), so the fsync or syncfs that later makes the file durable finds most of
- * it already written, and a big download does not pile up dirty pages. A no-op without FFI.
+ * it already written, and a big download does not pile up dirty pages. Returns the new mark;
+ * without FFI nothing is started.
  */
-export function startWriteback(fd: number, offset: number, length: number): void {
+export function writebackStep(fd: number, flushed: number, written: number): number {
+  if (written - flushed < WRITEBACK_STEP) return flushed;
   if (syncFileRangeFn === undefined) syncFileRangeFn = bindLibc<SyncFileRange>("sync_file_range", { args: ["i32", "i64", "i64", "u32"], returns: "i32" }) ?? null;
-  syncFileRangeFn?.(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+  syncFileRangeFn?.(fd, flushed, written - flushed, SYNC_FILE_RANGE_WRITE);
+  return written;
 }
 
 function loadSyncfs(): SyncFs | null {

@@ -10,15 +10,13 @@
  */
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { PvrError } from "../errors";
-import { fsyncDir, tempPath } from "../fsutil/durable";
-import { startWriteback, syncFiles } from "../fsutil/sync";
+import { createFile, fsyncDir, tempPath } from "../fsutil/durable";
+import { syncFiles, writebackStep } from "../fsutil/sync";
 import type { FrameHandler } from "./frames";
 import type { ObjectStore } from "./store";
 
 /** Objects up to this size are gathered in memory and written with one call. */
 const IN_MEMORY = 1 << 20;
-/** Larger ones are handed to the disk in steps of this many bytes as they arrive. */
-const WRITEBACK_STEP = 16 << 20;
 
 /** A second place an object's bytes go while they arrive. */
 export interface ObjectCopy {
@@ -95,10 +93,7 @@ export class BatchWriter implements FrameHandler {
     else {
       for (let off = 0; off < bytes.length; ) off += writeSync(cur.fd as number, bytes, off, bytes.length - off);
       this.copyWrite(cur, bytes);
-      if (cur.got + bytes.length - cur.flushed >= WRITEBACK_STEP) {
-        startWriteback(cur.fd as number, cur.flushed, cur.got + bytes.length - cur.flushed);
-        cur.flushed = cur.got + bytes.length;
-      }
+      cur.flushed = writebackStep(cur.fd as number, cur.flushed, cur.got + bytes.length);
     }
     cur.got += bytes.length;
     this.opts.onBytes?.(cur.sha, bytes.length);
@@ -106,21 +101,18 @@ export class BatchWriter implements FrameHandler {
 
   end(): void {
     const cur = this.cur as Current;
-    this.cur = null;
     if (cur.skip) {
+      this.cur = null;
       this.present++;
       return;
     }
-    this.cur = cur;
     const sha = cur.hasher.digest("hex");
     if (sha !== cur.sha) throw PvrError.integrity(`object ${cur.sha}: its ${cur.size} bytes hash to ${sha}; it was not stored`);
     if (cur.mem) {
       cur.tmp = tempPath(this.store.tmpDir, "batch");
-      cur.fd = openSync(cur.tmp, "wx", 0o644);
-      for (let off = 0; off < cur.mem.length; ) off += writeSync(cur.fd, cur.mem, off, cur.mem.length - off);
+      createFile(cur.tmp, cur.mem);
       this.copyWrite(cur, cur.mem);
-    }
-    closeSync(cur.fd as number);
+    } else closeSync(cur.fd as number);
     this.verified.push({ sha, tmp: cur.tmp as string });
     this.cur = null;
     cur.copy?.done();

@@ -8,13 +8,15 @@
  * (tree-writer-worker.ts) so that this tree's files are created in parallel with the store's.
  * Writing early is only a shortcut: a key that cannot be written now is left to checkoutState.
  */
-import { startWorker } from "../util/worker";
-import { closeSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, openSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
+import { createFile } from "../fsutil/durable";
 import { QueuedFile, WriteBudget } from "../fsutil/queued-file";
 import type { ObjectCopy } from "../objects/batch-writer";
 import { keyProblem, SPEC_KEY } from "../state/model";
+import { WorkerRequests } from "../util/worker";
 import { ensureParent } from "./checkout";
+import type { TreeBatch } from "./tree-writer-worker";
 
 /** Objects up to this size are written whole, open to close, once they verified. */
 const WHOLE = 1 << 20;
@@ -34,9 +36,8 @@ export class FreshTree {
   /** Small files waiting for the next batch: path, bytes, and what to record once written. */
   private batch: { path: string; bytes: Uint8Array; key: string; sha: string }[] = [];
   private batchBytes = 0;
-  private worker: Worker | undefined;
-  private nextBatch = 0;
-  private readonly replies = new Map<number, (written: string[] | null) => void>();
+  /** Started at the first full batch; a clone with fewer small files writes them itself. */
+  private worker: WorkerRequests<TreeBatch, { written: string[] }> | undefined;
 
   constructor(readonly root: string) {}
 
@@ -63,25 +64,15 @@ export class FreshTree {
     else for (const f of this.batch.splice(0)) this.writeHere(f);
     this.batchBytes = 0;
     while (this.pending.size) await Promise.all([...this.pending]);
-    this.worker?.terminate();
+    this.worker?.close();
     this.worker = undefined;
   }
 
   private writeHere(f: { path: string; bytes: Uint8Array; key: string; sha: string }): void {
-    let fd: number | undefined;
     try {
-      fd = openSync(f.path, "wx", 0o644);
-      for (let off = 0; off < f.bytes.length; ) off += writeSync(fd, f.bytes, off, f.bytes.length - off);
-      closeSync(fd);
+      createFile(f.path, f.bytes);
       this.written.set(f.key, f.sha);
-    } catch {
-      if (fd !== undefined) {
-        try {
-          closeSync(fd);
-          unlinkSync(f.path);
-        } catch {}
-      }
-    }
+    } catch {}
   }
 
   /** Hands the waiting small files to the worker (started at the first full batch). */
@@ -89,38 +80,22 @@ export class FreshTree {
     const files = this.batch.splice(0);
     this.batchBytes = 0;
     if (files.length === 0) return;
-    if (!this.worker) {
-      const worker = startWorker("agent/repo/tree-writer-worker.ts", new URL("./tree-writer-worker.ts", import.meta.url));
-      worker.onmessage = (e: MessageEvent<{ id: number; written: string[] }>) => this.replies.get(e.data.id)?.(e.data.written);
-      // a worker that dies answers nothing more: its files are unknown, so checkoutState rewrites them
-      worker.onerror = () => {
-        for (const reply of [...this.replies.values()]) reply(null);
-      };
-      this.worker = worker;
-    }
-    const id = this.nextBatch++;
+    this.worker ??= new WorkerRequests("agent/repo/tree-writer-worker.ts", new URL("./tree-writer-worker.ts", import.meta.url));
     const bytes = files.reduce((n, f) => n + f.bytes.length, 0);
     this.budget.add(bytes);
-    const done = new Promise<void>((resolve) => {
-      this.replies.set(id, (written) => {
-        this.replies.delete(id);
-        this.budget.done(bytes);
-        const ok = new Set(written ?? []);
-        for (const f of files) {
-          if (ok.has(f.path)) this.written.set(f.key, f.sha);
-          else if (written === null) {
-            try {
-              unlinkSync(f.path);
-            } catch {}
-          }
-        }
-        resolve();
-      });
-    });
-    this.track(done);
     // buffers that are wholly an object's own move to the worker; views into shared ones are copied
     const own = files.map((f) => f.bytes).filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength);
-    this.worker.postMessage({ id, files: files.map((f) => ({ path: f.path, bytes: f.bytes })) }, own.map((b) => b.buffer as ArrayBuffer));
+    const answer = this.worker.request({ files: files.map((f) => ({ path: f.path, bytes: f.bytes })) }, own.map((b) => b.buffer as ArrayBuffer));
+    const done = answer.then((r) => {
+      this.budget.done(bytes);
+      // a worker that died answers null: its files are unknown, so checkoutState rewrites them
+      const ok = new Set(r?.written ?? []);
+      for (const f of files) {
+        if (ok.has(f.path)) this.written.set(f.key, f.sha);
+        else if (r === null) rmSync(f.path, { force: true });
+      }
+    });
+    this.track(done);
   }
 
   private track(p: Promise<void>): void {

@@ -4,32 +4,21 @@
  * in parallel with the store's own is what makes a clone of thousands of files faster. Answers
  * each batch with the paths it wrote; a path that failed is removed and left to checkoutState.
  */
-import { closeSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { createFile } from "../fsutil/durable";
 
 declare const self: Worker;
 
 export interface TreeBatch {
-  id: number;
   files: { path: string; bytes: Uint8Array }[];
 }
 
-self.onmessage = (e: MessageEvent<TreeBatch>) => {
+self.onmessage = (e: MessageEvent<TreeBatch & { id: number }>) => {
   const written: string[] = [];
   for (const { path, bytes } of e.data.files ?? []) {
-    let fd: number | undefined;
     try {
-      fd = openSync(path, "wx", 0o644);
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-      closeSync(fd);
+      createFile(path, bytes);
       written.push(path);
-    } catch {
-      if (fd !== undefined) {
-        try {
-          closeSync(fd);
-          unlinkSync(path);
-        } catch {}
-      }
-    }
+    } catch {}
   }
   self.postMessage({ id: e.data.id, written });
 };

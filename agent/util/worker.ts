@@ -1,9 +1,60 @@
 /**
- * Starting a worker thread in both ways pvr runs. From source, the worker is the file next to
- * the calling module. In the compiled executable the worker entry points are embedded under
- * their path from the repository root (cross/targets.ts lists them) and must be named that way:
+ * Worker threads, in both ways pvr runs. From source, a worker is the file next to the calling
+ * module. In the compiled executable the worker entry points are embedded under their path from
+ * the repository root (cross/targets.ts lists them) and must be named that way:
  * `import.meta.url` there still names the build machine's file, which a device does not have.
  */
 export function startWorker(fromRoot: string, sourceUrl: URL): Worker {
   return new Worker(Bun.isStandaloneExecutable ? `./${fromRoot}` : sourceUrl.href);
+}
+
+/**
+ * A worker that answers each request (a message with an `id`) with one message carrying the
+ * same `id`. Started at the first request; a worker that cannot start or that dies answers every
+ * open request, and every later one, with null.
+ */
+export class WorkerRequests<Req extends object, Res> {
+  private worker: Worker | undefined;
+  private dead = false;
+  private nextId = 0;
+  private readonly replies = new Map<number, (r: Res | null) => void>();
+
+  constructor(
+    private readonly fromRoot: string,
+    private readonly sourceUrl: URL,
+  ) {}
+
+  request(message: Req, transfer: ArrayBuffer[] = []): Promise<Res | null> {
+    const worker = this.started();
+    if (!worker) return Promise.resolve(null);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.replies.set(id, (r) => {
+        this.replies.delete(id);
+        resolve(r);
+      });
+      worker.postMessage({ ...message, id }, transfer);
+    });
+  }
+
+  private started(): Worker | undefined {
+    if (this.worker || this.dead) return this.worker;
+    try {
+      const worker = startWorker(this.fromRoot, this.sourceUrl);
+      worker.onmessage = (e: MessageEvent<Res & { id: number }>) => this.replies.get(e.data.id)?.(e.data);
+      worker.onerror = () => {
+        this.dead = true;
+        for (const reply of [...this.replies.values()]) reply(null);
+      };
+      this.worker = worker;
+    } catch {
+      this.dead = true;
+    }
+    return this.worker;
+  }
+
+  close(): void {
+    this.worker?.terminate();
+    this.worker = undefined;
+  }
 }
