@@ -18,6 +18,7 @@ import type { ObjectStore } from "../../objects/store";
 import { isJsonObject } from "../../state/json";
 import { readJsonBody, statusError } from "./client";
 import { type ObjectItem, runPool, type TransferEvents } from "./pool";
+import { withStallTimer } from "./retry";
 import type { Remote } from "./remote";
 import { absoluteUrl } from "./url";
 
@@ -61,22 +62,6 @@ export function groupItems<T extends ObjectItem>(items: T[], jobs: number): T[][
   return groups;
 }
 
-/** Calls `fn` with a signal that aborts when nothing moved for the client's idle timeout. */
-async function withStallTimer<T>(idleMs: number, fn: (signal: AbortSignal, alive: () => void) => Promise<T>): Promise<T> {
-  const ctrl = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const alive = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => ctrl.abort(new DOMException(`no data for ${idleMs} ms`, "TimeoutError")), idleMs);
-  };
-  alive();
-  try {
-    return await fn(ctrl.signal, alive);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Streams one group into verified temps of `writer`'s store (installed by the caller). */
 async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writers: BatchWriter[], store: ObjectStore, events: TransferEvents, copyTo?: CopyTo): Promise<void> {
   const http = remote.http;
@@ -99,8 +84,8 @@ async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writ
   // straight from the file; it goes through the same framing on this side
   const single = group.length === 1 ? (group[0] as ObjectItem) : undefined;
   await withStallTimer(http.idleTimeoutMs, async (signal, alive) => {
-    const body = JSON.stringify({ objects: group.map((i) => i.sha) });
     const at = single ? `${remote.info.objectsEndpoint}/${single.sha}/blob` : url;
+    const body = single ? undefined : JSON.stringify({ objects: group.map((i) => i.sha) });
     const res = single
       ? await http.fetchOnce("GET", at, { auth: true, headers: { "Accept-Encoding": "identity" }, signal })
       : await http.fetchOnce("POST", at, { auth: true, headers: { "Content-Type": "application/json", Accept: FRAMES_CONTENT_TYPE }, body: () => body, signal });

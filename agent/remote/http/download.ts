@@ -13,7 +13,7 @@ import { tempPath } from "../../fsutil/durable";
 import type { ObjectStore } from "../../objects/store";
 import { type HttpClient, statusError } from "./client";
 import type { ObjectItem, TransferEvents } from "./pool";
-import { backoffDelay, isRetryableStatus, networkReason } from "./retry";
+import { backoffDelay, isRetryableStatus, networkReason, withStallTimer } from "./retry";
 import { sleep } from "../../util/sleep";
 
 class Transient extends Error {}
@@ -55,54 +55,52 @@ export async function downloadObject(store: ObjectStore, item: ObjectItem, url: 
   try {
     for (;;) {
       tries++;
-      const ctrl = new AbortController();
-      const stall = () => ctrl.abort(new DOMException(`no data for ${http.idleTimeoutMs} ms`, "TimeoutError"));
-      let timer = setTimeout(stall, http.idleTimeoutMs);
       const before = have;
       try {
-        const headers: Record<string, string> = { "Accept-Encoding": "identity", "User-Agent": "PVR client" };
-        if (have > 0) headers.Range = `bytes=${have}-`;
-        const res = await http.fetchOnce("GET", url, { headers, signal: ctrl.signal });
-        if (have > 0 && res.status === 206 && rangeStart(res) === have) resumed = true;
-        else if (res.status === 200 || (res.status === 206 && have === 0 && rangeStart(res) === 0)) drop();
-        else if ((res.status === 416 || res.status === 206) && have > 0) {
-          await res.body?.cancel().catch(() => {});
-          drop();
-          throw new Transient(`the server did not resume at byte ${have} (HTTP ${res.status}); starting again`);
-        } else if (isRetryableStatus(res.status)) {
-          await res.body?.cancel().catch(() => {});
-          throw new Transient(`HTTP ${res.status} ${res.statusText}`.trim());
-        } else throw await statusError("GET", url, res);
-        const length = Number(res.headers.get("content-length") ?? Number.NaN);
-        const total = Number.isFinite(length) ? have + length : item.size;
-        if (!started) events.start?.(item, total);
-        started = true;
-        const hasher = new Bun.CryptoHasher("sha256");
-        hashPrefix(out, have, hasher);
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          clearTimeout(timer);
-          timer = setTimeout(stall, http.idleTimeoutMs);
-          hasher.update(chunk);
-          for (let off = 0; off < chunk.length; ) off += writeSync(out, chunk, off, chunk.length - off, have + off);
-          have += chunk.length;
-          events.bytes?.(item, chunk.length);
-        }
-        const want = total ?? item.size;
-        if (want !== undefined && have < want) throw new Transient(`connection closed after ${have} of ${want} bytes`);
-        const sha = hasher.digest("hex");
-        if (sha !== item.sha) {
-          if (resumed) {
-            // the resumed parts may not belong together: one clean download decides
+        return await withStallTimer(http.idleTimeoutMs, async (signal, alive) => {
+          const headers: Record<string, string> = { "Accept-Encoding": "identity", "User-Agent": "PVR client" };
+          if (have > 0) headers.Range = `bytes=${have}-`;
+          const res = await http.fetchOnce("GET", url, { headers, signal });
+          if (have > 0 && res.status === 206 && rangeStart(res) === have) resumed = true;
+          else if (res.status === 200 || (res.status === 206 && have === 0 && rangeStart(res) === 0)) drop();
+          else if ((res.status === 416 || res.status === 206) && have > 0) {
+            await res.body?.cancel().catch(() => {});
             drop();
-            resumed = false;
-            throw new Transient(`resumed download hashes to ${sha}; downloading again from the start`);
+            throw new Transient(`the server did not resume at byte ${have} (HTTP ${res.status}); starting again`);
+          } else if (isRetryableStatus(res.status)) {
+            await res.body?.cancel().catch(() => {});
+            throw new Transient(`HTTP ${res.status} ${res.statusText}`.trim());
+          } else throw await statusError("GET", url, res);
+          const length = Number(res.headers.get("content-length") ?? Number.NaN);
+          const total = Number.isFinite(length) ? have + length : item.size;
+          if (!started) events.start?.(item, total);
+          started = true;
+          const hasher = new Bun.CryptoHasher("sha256");
+          hashPrefix(out, have, hasher);
+          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+            alive();
+            hasher.update(chunk);
+            for (let off = 0; off < chunk.length; ) off += writeSync(out, chunk, off, chunk.length - off, have + off);
+            have += chunk.length;
+            events.bytes?.(item, chunk.length);
           }
-          throw PvrError.integrity(`the downloaded bytes (${have}) hash to ${sha}: the remote sent a corrupt object; it was not installed`);
-        }
-        // flushed and renamed into the store in one batch by downloadObjects
-        closeSync(out);
-        fd = undefined;
-        return tmp;
+          const want = total ?? item.size;
+          if (want !== undefined && have < want) throw new Transient(`connection closed after ${have} of ${want} bytes`);
+          const sha = hasher.digest("hex");
+          if (sha !== item.sha) {
+            if (resumed) {
+              // the resumed parts may not belong together: one clean download decides
+              drop();
+              resumed = false;
+              throw new Transient(`resumed download hashes to ${sha}; downloading again from the start`);
+            }
+            throw PvrError.integrity(`the downloaded bytes (${have}) hash to ${sha}: the remote sent a corrupt object; it was not installed`);
+          }
+          // flushed and renamed into the store in one batch by downloadObjects
+          closeSync(out);
+          fd = undefined;
+          return tmp;
+        });
       } catch (err) {
         if (err instanceof PvrError) throw err;
         idle = have > before ? 0 : idle + 1;
@@ -112,8 +110,6 @@ export async function downloadObject(store: ObjectStore, item: ObjectItem, url: 
         }
         events.retry?.(item, `${reason}; ${have > 0 ? `resuming at byte ${have}` : "retrying"}`);
         await sleep(backoffDelay(http.retry, Math.max(1, idle)));
-      } finally {
-        clearTimeout(timer);
       }
     }
   } finally {

@@ -53,3 +53,22 @@ export function networkReason(err: unknown): string {
   if (e?.code) return `${e.code}${e.message ? `: ${e.message.split(". For more information")[0]}` : ""}`;
   return e?.message ?? String(err);
 }
+
+/**
+ * Runs `fn` with a signal that aborts once nothing moved for `idleMs`: `fn` calls `alive()`
+ * whenever bytes move. The abort reason reads "<what> <idleMs> ms" (networkReason knows it).
+ */
+export async function withStallTimer<T>(idleMs: number, fn: (signal: AbortSignal, alive: () => void) => Promise<T>, what: "no data for" | "stalled for" = "no data for"): Promise<T> {
+  const ctrl = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const alive = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => ctrl.abort(new DOMException(`${what} ${idleMs} ms`, "TimeoutError")), idleMs);
+  };
+  alive();
+  try {
+    return await fn(ctrl.signal, alive);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -16,7 +16,7 @@ import { isJsonObject } from "../../state/json";
 import type { State } from "../../state/model";
 import { objectsByKey } from "../transfer";
 import { readJsonBody, statusError } from "./client";
-import { backoffDelay, isRetryableStatus, networkReason } from "./retry";
+import { backoffDelay, isRetryableStatus, networkReason, withStallTimer } from "./retry";
 import { sleep } from "../../util/sleep";
 import { type ObjectItem, runPool, type TransferEvents } from "./pool";
 import type { Remote } from "./remote";
@@ -54,42 +54,46 @@ async function putObject(remote: Remote, url: string, path: string, item: Object
   for (let attempt = 1; ; attempt++) {
     events.bytes?.(item, -sent);
     sent = 0;
-    const ctrl = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => ctrl.abort(new DOMException(`stalled for ${http.idleTimeoutMs} ms`, "TimeoutError")), http.idleTimeoutMs);
-    };
     const reader = size > 0 ? Bun.file(path).stream().getReader() : undefined;
-    const body = reader && new ReadableStream<Uint8Array>({
-      async pull(c) {
-        arm();
-        const { done, value } = await reader.read();
-        if (done) return c.close();
-        sent += value.length;
-        events.bytes?.(item, value.length);
-        c.enqueue(value);
-      },
-      cancel: () => reader.cancel(),
-    });
     let reason: string;
     try {
-      arm();
-      const res = await http.fetchOnce("PUT", url, {
-        headers: { "Content-Length": String(size), "Content-Type": "application/octet-stream" },
-        body: () => body,
-        signal: ctrl.signal,
-      });
-      if (res.status === 200) return void (await res.body?.cancel().catch(() => {}));
-      if (!isRetryableStatus(res.status) || attempt >= http.retry.attempts) throw await statusError("PUT", url, res);
-      reason = `HTTP ${res.status}`;
-      await res.body?.cancel().catch(() => {});
+      // null: stored; otherwise the transient status to retry on
+      const outcome = await withStallTimer(
+        http.idleTimeoutMs,
+        async (signal, alive) => {
+          const body = reader && new ReadableStream<Uint8Array>({
+            async pull(c) {
+              alive();
+              const { done, value } = await reader.read();
+              if (done) return c.close();
+              sent += value.length;
+              events.bytes?.(item, value.length);
+              c.enqueue(value);
+            },
+            cancel: () => reader.cancel(),
+          });
+          const res = await http.fetchOnce("PUT", url, {
+            headers: { "Content-Length": String(size), "Content-Type": "application/octet-stream" },
+            body: () => body,
+            signal,
+          });
+          if (res.status === 200) {
+            await res.body?.cancel().catch(() => {});
+            return null;
+          }
+          if (!isRetryableStatus(res.status) || attempt >= http.retry.attempts) throw await statusError("PUT", url, res);
+          await res.body?.cancel().catch(() => {});
+          return `HTTP ${res.status}`;
+        },
+        "stalled for",
+      );
+      if (outcome === null) return;
+      reason = outcome;
     } catch (err) {
       if (err instanceof PvrError) throw err;
       reason = networkReason(err);
       if (attempt >= http.retry.attempts) throw PvrError.failed(`PUT ${url} failed after ${attempt} attempt(s): ${reason}`);
     } finally {
-      clearTimeout(timer);
       reader?.cancel().catch(() => {});
     }
     events.retry?.(item, `upload: ${reason}; retrying`);
