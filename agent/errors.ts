@@ -84,13 +84,17 @@ export class PvrError extends Error {
 }
 
 /** Turns a Node/Bun system error into a PvrError naming the path and the cause. */
+/** A full disk or an exhausted quota. */
+export function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
+}
+
 export function fromSystemError(err: unknown, what: string): PvrError {
   if (err instanceof PvrError) return err;
   const e = err as NodeJS.ErrnoException;
+  if (isNoSpace(e)) return new PvrError("diskFull", `${what}: no space left on device`);
   switch (e?.code) {
-    case "ENOSPC":
-    case "EDQUOT":
-      return new PvrError("diskFull", `${what}: no space left on device`);
     case "EACCES":
     case "EPERM":
       return new PvrError("permission", `${what}: permission denied`);

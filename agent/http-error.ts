@@ -32,6 +32,10 @@ export class HttpError extends PvrError {
     return new HttpError("usage", m, 413);
   }
   /** pvr treats 403 as "log in", so a read-only agent refuses writes with 405. */
+  /** 507, in Pantavisor's words (device.md). */
+  static diskFull() {
+    return new HttpError("diskFull", "Not enough disk space available", 507);
+  }
   static readOnly(what: string) {
     return new HttpError("permission", `this agent is read-only (--read-only): ${what} refused`, 405, {}, { Allow: "GET, HEAD" });
   }

@@ -11,9 +11,8 @@ import { BR_EXTERNAL, BR_HASH, buildrootHash } from "../cross/packaging-sums";
 import { release } from "../cross/release";
 import { DIST, packageVersion } from "../cross/targets";
 import { ok, run, scratch, cleanScratch, MACHINES } from "./emulation";
-import { ROOT } from "./helpers";
+import { PYTHON as PY, ROOT } from "./helpers";
 
-const PY = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : (Bun.which("python3") ?? "python3");
 const TOOLS = join(ROOT, "test/packaging");
 const VERSION = packageVersion();
 const KCONFIGLIB = run(PY, ["-c", "import kconfiglib"]).code === 0;

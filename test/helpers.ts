@@ -3,13 +3,15 @@
  * inline `{ path: content }` maps, and snapshots of a tree to assert "nothing changed".
  */
 import { createHash } from "node:crypto";
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { tmpdir as osTmp } from "node:os";
 import { dirname, join } from "node:path";
 
 export const ROOT = join(import.meta.dir, "..");
 export const CLI = join(ROOT, "cli", "main.ts");
 export const BUN = process.execPath;
+/** python3 for the tests that drive Python tools (Debian's first, else the one on PATH). */
+export const PYTHON = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : (Bun.which("python3") ?? "python3");
 export const FIXTURES = join(ROOT, "..", "shared", "fixtures");
 
 export function tmpdir(prefix = "pvr-test-"): string {

@@ -13,9 +13,8 @@ import { AGENT_ARGS, AGENT_CONFIG } from "../cross/pv-app";
 import { parseSums, release, sha256File } from "../cross/release";
 import { DIST, packageVersion, TARGETS } from "../cross/targets";
 import { ok, run, scratch, cleanScratch, MACHINES } from "./emulation";
-import { ROOT } from "./helpers";
+import { PYTHON as PY, ROOT } from "./helpers";
 
-const PY = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : (Bun.which("python3") ?? "python3");
 const TOOLS = join(ROOT, "test/packaging");
 const VERSION = packageVersion();
 const BIN_RECIPE = join(YOCTO_LAYER, `recipes-pvr/pvr-bin/pvr-bin_${VERSION}.bb`);

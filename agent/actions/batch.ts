@@ -6,7 +6,7 @@
  * installed even when a later object of the same stream fails, so a retry sends only the rest.
  */
 import { HttpError } from "../http-error";
-import { PvrError } from "../errors";
+import { isNoSpace, PvrError } from "../errors";
 import { BatchWriter } from "../objects/batch-writer";
 import { type FrameSource, encodeFrames, FrameDecoder, FrameError } from "../objects/frames";
 import { isJsonObject, type JsonValue } from "../state/json";
@@ -86,7 +86,6 @@ function uploadError(err: unknown, verified: number): PvrError {
   if (err instanceof FrameError) return HttpError.badRequest(`${err.message}${kept}`);
   if (err instanceof HttpError) return new HttpError(err.code, `${err.message}${kept}`, err.status, err.extra, err.headers);
   if (err instanceof PvrError) return err.code === "integrity" ? HttpError.unprocessable(`${err.message}${kept}`) : err;
-  const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === "ENOSPC" || code === "EDQUOT") return new PvrError("diskFull", "Not enough disk space available");
+  if (isNoSpace(err)) return HttpError.diskFull();
   return HttpError.badRequest(`the upload was interrupted: ${(err as Error)?.message ?? err}${kept}`);
 }

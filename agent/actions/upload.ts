@@ -9,7 +9,7 @@
 import { closeSync, fsync, openSync, statfsSync, unlinkSync, writeSync } from "node:fs";
 import { rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { fromSystemError, PvrError } from "../errors";
+import { fromSystemError, isNoSpace, PvrError } from "../errors";
 import { tempPath } from "../fsutil/durable";
 import { HttpError } from "../http-error";
 import type { AgentContext } from "./context";
@@ -39,7 +39,7 @@ function checkBefore(ctx: AgentContext, sha: string, declared: number | null): n
   if (declared !== null && announced !== null && declared !== announced) {
     throw new HttpError("integrity", `Content-Length ${declared} differs from the size ${announced} announced for ${sha}`, 422);
   }
-  if (declared !== null && declared > freeBytes(ctx.objects.dir)) throw new PvrError("diskFull", "Not enough disk space available");
+  if (declared !== null && declared > freeBytes(ctx.objects.dir)) throw HttpError.diskFull();
   return announced;
 }
 
@@ -98,9 +98,8 @@ export async function receiveObject(ctx: AgentContext, rawSha: string, body: Rea
       unlinkSync(tmp);
     } catch {}
     if (err instanceof PvrError) throw err;
-    const code = (err as NodeJS.ErrnoException)?.code;
-    if (code === "ENOSPC" || code === "EDQUOT") throw new PvrError("diskFull", "Not enough disk space available");
-    if (code) throw fromSystemError(err, `cannot store object ${sha}`);
+    if (isNoSpace(err)) throw HttpError.diskFull();
+    if ((err as NodeJS.ErrnoException)?.code) throw fromSystemError(err, `cannot store object ${sha}`);
     throw HttpError.badRequest(`upload of ${sha} was interrupted after ${size} bytes: ${(err as Error)?.message ?? err}; nothing was stored`);
   }
 }
