@@ -19,6 +19,7 @@
  */
 import { readFileSync, renameSync, type Stats, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { StatxPaths } from "../fsutil/statx-stamps";
 
 const MAGIC = "PVRSC5\n\0";
 const HEADER = 72;
@@ -47,6 +48,8 @@ export class StatCache {
   /** directory → number of entries directly in it, as saved (null once entries change) */
   private dirs: Map<string, number> | null = null;
   private dirty = false;
+  /** the paths section as read ('\n'-separated), for statx; null when paths changed since */
+  private pathBytes: Buffer | null = null;
 
   constructor(private readonly file: string) {}
 
@@ -99,6 +102,7 @@ export class StatCache {
     this.shaList = null;
     this.indexMap = null;
     this.paths = count ? text.slice(0, count) : [];
+    this.pathBytes = buf.subarray(shasEnd);
     this.dirs = dirs;
     if (head[1] === 1) this.pristine = { stamp: [head[2], head[3], head[4], head[5]] as Stamp, count: head[6] as number };
   }
@@ -126,15 +130,13 @@ export class StatCache {
   }
 
   private trusted(i: number, st: Stats): boolean {
+    return this.trustedStamp(i, st.size, st.mtimeMs, st.ctimeMs, st.ino);
+  }
+
+  private trustedStamp(i: number, size: number, mtimeMs: number, ctimeMs: number, ino: number): boolean {
     const n = this.nums;
     const o = i * FIELDS;
-    return (
-      n[o] === st.size &&
-      n[o + 1] === st.mtimeMs &&
-      n[o + 2] === st.ctimeMs &&
-      n[o + 3] === st.ino &&
-      st.ctimeMs + racyWindowMs(st.ctimeMs) < (n[o + 4] as number)
-    );
+    return n[o] === size && n[o + 1] === mtimeMs && n[o + 2] === ctimeMs && n[o + 3] === ino && ctimeMs + racyWindowMs(ctimeMs) < (n[o + 4] as number);
   }
 
   /** The cached sha for `path` if the file provably has not changed since it was hashed. */
@@ -154,6 +156,7 @@ export class StatCache {
       this.index.set(path, i);
       this.paths.push(path);
       this.dirs = null;
+      this.pathBytes = null;
       if (this.nums.length < (i + 1) * FIELDS) {
         const grown = new Float64Array(Math.max(64, this.nums.length * 2, (i + 1) * FIELDS));
         grown.set(this.nums);
@@ -175,6 +178,7 @@ export class StatCache {
       const old = { nums: this.nums, shas: this.shas, index: this.index };
       this.paths = keep;
       this.dirs = null;
+      this.pathBytes = null;
       this.nums = new Float64Array(keep.length * FIELDS);
       this.shaList = [];
       this.indexMap = new Map();
@@ -234,6 +238,17 @@ export class StatCache {
   /** Whether the file of entry i, now stat'ed as `st`, provably still holds what was cached. */
   unchanged(i: number, st: Stats): boolean {
     return this.trusted(i, st);
+  }
+
+  /** As unchanged(), from a stamp [size, mtimeMs, ctimeMs, ino] (StatxPaths.stamp). */
+  unchangedStamp(i: number, stamp: Float64Array): boolean {
+    return this.trustedStamp(i, stamp[0] as number, stamp[1] as number, stamp[2] as number, stamp[3] as number);
+  }
+
+  /** The cached paths for statx (entry i is path i), or null without FFI. */
+  statxPaths(): StatxPaths | null {
+    const text = this.pathBytes ?? Buffer.from(this.paths.join("\n"), "utf8");
+    return StatxPaths.from(text, this.paths.length);
   }
 
   /** Saves atomically (temp + rename). Not fsynced: losing the cache only costs time. */

@@ -3,7 +3,8 @@
  * entry. On a big tree that is most of the command's time and nearly all of it is the kernel's,
  * so with two or more cores a worker thread shares it: both threads claim chunks of entries
  * from a shared counter, and a worker that starts late (its start-up takes a few ms) simply
- * does fewer. Paths are relative to the current directory, which the caller keeps at the
+ * does fewer. Each thread stats through statx(2) when bun:ffi reaches libc (fsutil/statx-stamps.ts),
+ * else statSync. Paths are relative to the current directory, which the caller keeps at the
  * checkout root until checkAll returns.
  */
 import { startWorker } from "../util/worker";
@@ -27,14 +28,21 @@ const FAILED = 2;
 export function checkChunks(cache: StatCache, ctl: Int32Array): void {
   const paths = cache.keys;
   const n = paths.length;
+  const fast = cache.statxPaths();
+  const stamp = new Float64Array(4);
   while (Atomics.load(ctl, FAILED) === 0) {
     const start = Atomics.add(ctl, NEXT, CHUNK);
     if (start >= n) return;
     const end = Math.min(start + CHUNK, n);
     try {
       for (let i = start; i < end; i++) {
-        const st = statSync(paths[i] as string, NO_THROW);
-        if (st === undefined || !cache.unchanged(i, st)) {
+        let same: boolean;
+        if (fast) same = fast.stamp(i, stamp) && cache.unchangedStamp(i, stamp);
+        else {
+          const st = statSync(paths[i] as string, NO_THROW);
+          same = st !== undefined && cache.unchanged(i, st);
+        }
+        if (!same) {
           Atomics.store(ctl, FAILED, 1);
           break;
         }
