@@ -2,7 +2,9 @@
  * Terminal output for object transfers: one line per finished object (`key [OK]`, like the Go
  * tool) and, only when stderr is a terminal, a progress bar redrawn in place with objects, bytes,
  * rate and ETA. Colour only when allowed (NO_COLOR, TERM=dumb). Everything goes to stderr, so
- * stdout stays clean for results and `--json`.
+ * stdout stays clean for results and `--json`. Off a terminal the lines are written in blocks
+ * (16 KiB, or every 250 ms): a write per object was 5,000 syscalls, and as many wake-ups of
+ * whatever reads the pipe, for a 5,000-object clone.
  */
 import type { ObjectItem, TransferEvents } from "../agent/remote/http/pool";
 import type { Context } from "./context";
@@ -27,6 +29,10 @@ export function formatDuration(s: number): string {
   return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
 }
 
+/** Lines kept back off a terminal before they are written. */
+const BLOCK = 16 << 10;
+const BLOCK_MS = 250;
+
 const LABELS: Record<string, string> = { OK: "[OK]", cache: "[OK cache]", skip: "[OK - on remote]", link: "[LK]", dupe: "[OK - Dupe]" };
 
 export class TransferProgress implements TransferEvents {
@@ -38,6 +44,8 @@ export class TransferProgress implements TransferEvents {
   private samples: [number, number][] = [];
   private drawn = false;
   private lastDraw = 0;
+  private pending = "";
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly ctx: Context,
@@ -50,9 +58,22 @@ export class TransferProgress implements TransferEvents {
 
   /** Prints a whole line above the bar. */
   line(text: string): void {
-    this.clear();
-    this.ctx.err(`${text}\n`);
-    this.draw(true);
+    if (this.ctx.errTTY) {
+      this.clear();
+      this.ctx.err(`${text}\n`);
+      this.draw(true);
+      return;
+    }
+    this.pending += `${text}\n`;
+    if (this.pending.length >= BLOCK) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), BLOCK_MS).unref();
+  }
+
+  private flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pending) this.ctx.err(this.pending);
+    this.pending = "";
   }
 
   plan(count: number, totalBytes: number | undefined): void {
@@ -87,8 +108,9 @@ export class TransferProgress implements TransferEvents {
     this.line(`${item.key} ${this.paint(31, "[FAILED]")} ${reason.split("\n")[0]}`);
   }
 
-  /** Removes the bar; call when the transfer is over. */
+  /** Writes what is kept back and removes the bar; call when the transfer is over. */
   finish(): void {
+    this.flush();
     this.clear();
     this.count = 0;
   }

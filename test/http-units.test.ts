@@ -152,6 +152,24 @@ describe("progress output", () => {
     expect(pipe.text()).toBe("bsp/kernel.img [OK]\n");
   });
 
+  test("off a terminal, object lines go out in blocks, in order, all of them by finish(), and the rest after a pause", async () => {
+    let writes = 0;
+    let text = "";
+    const ctx = { errTTY: false, errColor: false, err: (t: string) => void (writes++, (text += t)) } as unknown as Context;
+    const p = new TransferProgress(ctx, "Downloading");
+    const keys = Array.from({ length: 5000 }, (_, i) => `dir/file-${i}`);
+    p.plan(keys.length, undefined);
+    for (const key of keys) p.done({ sha: "b".repeat(64), key }, "OK");
+    expect(writes).toBeGreaterThan(0); // full blocks are written as they fill
+    expect(writes).toBeLessThan(20);
+    p.finish();
+    expect(text).toBe(keys.map((k) => `${k} [OK]\n`).join(""));
+    p.done({ sha: "c".repeat(64), key: "late" }, "OK");
+    await Bun.sleep(400);
+    expect(text.endsWith("late [OK]\n")).toBe(true); // a slow transfer still shows its lines
+    p.finish();
+  });
+
   test("units", () => {
     expect(formatBytes(512)).toBe("512 B");
     expect(formatBytes(1536)).toBe("1.5 KiB");

@@ -39,7 +39,7 @@ export async function runGetOrMerge(ctx: Context, { flags, args }: Parsed, merge
     const r = await getRepo(repo, ref, cwd, {
       merge,
       renameTo: flags.as as string | undefined,
-      log: (l) => ctx.err(`${l}\n`),
+      log: (l) => progress.line(l),
       http,
       jobs,
       events: progress,
