@@ -4,6 +4,7 @@
  * names.
  */
 import { describe, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UrlSigner } from "../agent/actions/signing";
 import { CONFIG_TABLE, configMarkdown, parseSize, resolveConfig } from "../agent/config";
@@ -14,6 +15,7 @@ import { parseRange } from "../agent/server/range";
 import { AgentStore } from "../agent/store";
 import { openDatabase, schemaVersion } from "../agent/store/db";
 import { MIGRATIONS } from "../agent/store/migrations";
+import { ObjectStore } from "../agent/objects/store";
 import { JsonNumber } from "../agent/state/json";
 import { tmpdir } from "./helpers";
 
@@ -77,6 +79,22 @@ describe("store", () => {
     const file = join(tmpdir("pvr-db-"), "agent.db");
     openDatabase(file, [...MIGRATIONS, { version: 99, name: "future", sql: "SELECT 1" }]).close();
     expect(() => openDatabase(file)).toThrow(/newer than this pvr/);
+  });
+});
+
+describe("object store presence", () => {
+  const id = (i: number) => i.toString(16).padStart(64, "0");
+  test("one listing or a lookup each, the same answer; no directory means nothing present", () => {
+    const store = new ObjectStore(join(tmpdir(), "objects"));
+    const asked = Array.from({ length: 300 }, (_, i) => id(i));
+    expect(store.present(asked).size).toBe(0);
+    mkdirSync(store.dir, { recursive: true });
+    for (let i = 0; i < 300; i += 7) writeFileSync(join(store.dir, id(i)), "x");
+    const expected = asked.filter((_, i) => i % 7 === 0);
+    expect([...store.present(asked)].sort()).toEqual(expected); // small store: listed
+    expect([...store.present(asked.slice(0, 20))].sort()).toEqual(expected.filter((s) => asked.indexOf(s) < 20)); // few questions: looked up
+    for (let i = 1000; i < 6000; i++) writeFileSync(join(store.dir, id(i)), "");
+    expect([...store.present(asked)].sort()).toEqual(expected); // big store: looked up
   });
 });
 

@@ -52,8 +52,10 @@ export async function downloadObjects(remote: Remote, state: State, store: Objec
   const events = opts.events ?? {};
   const missing: ObjectItem[] = [];
   let cached = 0;
-  for (const [sha, key] of objectsByKey(state)) {
-    if (store.has(sha)) {
+  const wanted = objectsByKey(state);
+  const present = store.present([...wanted.keys()]);
+  for (const [sha, key] of wanted) {
+    if (present.has(sha)) {
       cached++;
       events.done?.({ sha, key }, "cache");
     } else missing.push({ sha, key });
