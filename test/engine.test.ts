@@ -227,6 +227,44 @@ describe("status, diff, commit, reset", () => {
     expect(pvrOk(dir, ["status"]).stdout).toBe("C a.bin\n");
   });
 
+  test("a directory is not read again only while its stamp proves its listing unchanged", async () => {
+    const { dir } = newRepo({ "a.bin": "a", "d/x.bin": "x", "d/e/y.bin": "y" });
+    const d = join(dir, "d");
+    utimesSync(d, 1_700_000_000, 1_700_000_000); // a whole second, so it can be set back exactly
+    pvrOk(dir, ["add"]);
+    pvrOk(dir, ["commit"]);
+    await Bun.sleep(120); // past the racy window
+    expect(pvrOk(dir, ["status"]).stdout).toBe("");
+    const listed = () => {
+      const dirs = StatCache.load(join(dir, ".pvr")).cleanPaths(statSync(join(dir, ".pvr/json")))?.dirs;
+      return ["", "d/", "d/e/"].map((p) => (dirs?.get(p)?.listedAt ?? 0) > 0);
+    };
+    expect(listed()).toEqual([true, true, true]); // the clean status recorded each listing
+    // a new entry whose directory gets its old mtime back still moves the directory's ctime
+    writeFileSync(join(d, "new.txt"), "n");
+    utimesSync(d, 1_700_000_000, 1_700_000_000);
+    expect(statSync(d).mtimeMs).toBe(1_700_000_000_000);
+    expect(pvrOk(dir, ["status"]).stdout).toBe("? d/new.txt\n");
+    unlinkSync(join(d, "new.txt"));
+    mkdirSync(join(d, "e/f"));
+    writeFileSync(join(d, "e/f/z"), "z");
+    expect(pvrOk(dir, ["status"]).stdout).toBe("? d/e/f/z\n");
+    rmSync(join(d, "e/f"), { recursive: true });
+    await Bun.sleep(120);
+    expect(pvrOk(dir, ["status"]).stdout).toBe("");
+    // the recorded listing is really what status goes by: one forged for the directory as it is
+    // now (with a file the cache does not know) hides that file
+    writeFileSync(join(d, "hidden.txt"), "h");
+    const cache = StatCache.load(join(dir, ".pvr"));
+    cache.cleanPaths(statSync(join(dir, ".pvr/json")));
+    cache.recordListing("d/", statSync(d), Date.now() + 3_600_000);
+    cache.save();
+    expect(pvrOk(dir, ["status"]).stdout).toBe("");
+    // and any real change of the directory ends it
+    writeFileSync(join(d, "another.txt"), "a");
+    expect(pvrOk(dir, ["status"]).stdout).toBe("? d/another.txt\n? d/hidden.txt\n");
+  });
+
   test("the fast path on a tree big enough for its stat worker: counts per directory, never a swap", async () => {
     const files: Record<string, string> = { "top.txt": "t" };
     for (let i = 0; i < 2100; i++) files[`d${i % 7}/f${i}.bin`] = `file ${i}`;

@@ -10,23 +10,40 @@
  * "clean" flags hold only for the `.pvr/json` whose stamp they were computed against. A stale,
  * missing or corrupt cache therefore only costs time, never a wrong answer.
  *
- * On disk (little-endian): "PVRSC5\n\0", then f64s [count, hasPristine, pristine size, mtime,
+ * The directories of the cached paths (and their parents) are kept too: how many entries lie
+ * directly in each, which lets a clean `status` match a readdir() against the cache without a
+ * lookup per file, and the directory's own stamp (mtime, ctime, inode) from when a `status`
+ * last found its listing to be exactly those files and known directories. Adding, removing or
+ * renaming an entry moves a directory's mtime and ctime, so while that stamp stands (and is
+ * older than the racy window, as for files) the directory need not be read again.
+ *
+ * On disk (little-endian): "PVRSC6\n\0", then f64s [count, hasPristine, pristine size, mtime,
  * ctime, ino, pristine key count, dir count], then count × 6 f64s [size, mtime, ctime, ino,
- * hashedAt, clean], dir count × 1 f64 (entries directly in each directory), count × 64 bytes of
- * sha hex (zeros for inline JSON), then the paths and the directories ("" for the root, else
- * with a trailing "/") joined by "\n". Loading it is one read and one split, and the directory
- * counts let a clean `status` match a readdir() against the cache without a lookup per file.
+ * hashedAt, clean], dir count × 5 f64s [entries directly in it, mtime, ctime, ino, listedAt (0:
+ * never)], count × 64 bytes of sha hex (zeros for inline JSON), then the paths and the
+ * directories ("" for the root, else with a trailing "/") joined by "\n". Loading it is one read
+ * and one split. An older format is simply not loaded (the next scan rebuilds it).
  */
 import { readFileSync, renameSync, type Stats, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StatxPaths } from "../fsutil/statx-stamps";
 
-const MAGIC = "PVRSC5\n\0";
+const MAGIC = "PVRSC6\n\0";
 const HEADER = 72;
 const FIELDS = 6;
+const DIR_FIELDS = 5;
 
 /** What must be unchanged for a cached value to stand: size, mtime, ctime, inode. */
 export type Stamp = [number, number, number, number];
+
+/** A directory holding cached paths (directly or below): see the top of this file. */
+export interface CachedDir {
+  files: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  listedAt: number;
+}
 
 export function stampOf(st: Stats): Stamp {
   return [st.size, st.mtimeMs, st.ctimeMs, st.ino];
@@ -45,8 +62,9 @@ export class StatCache {
   private shaList: string[] | null = [];
   private indexMap: Map<string, number> | null = new Map();
   private pristine: { stamp: Stamp; count: number } | null = null;
-  /** directory → number of entries directly in it, as saved (null once entries change) */
-  private dirs: Map<string, number> | null = null;
+  /** directory prefix → what is known of it (null once the paths change; rebuilt without stamps) */
+  private dirs: Map<string, CachedDir> | null = null;
+  private children: Map<string, string[]> | null = null;
   private dirty = false;
   /** the paths section as read ('\n'-separated), for statx; null when paths changed since */
   private pathBytes: Buffer | null = null;
@@ -87,14 +105,17 @@ export class StatCache {
     const count = head[0] as number;
     const dirCount = head[7] as number;
     const numsEnd = HEADER + count * FIELDS * 8;
-    const dirsEnd = numsEnd + dirCount * 8;
+    const dirsEnd = numsEnd + dirCount * DIR_FIELDS * 8;
     const shasEnd = dirsEnd + count * 64;
     if (!Number.isInteger(count) || !Number.isInteger(dirCount) || count < 0 || dirCount < 0 || shasEnd > buf.length) return;
     const text = buf.toString("utf8", shasEnd).split("\n");
     if (text.length !== count + dirCount && !(count + dirCount === 0 && text.length === 1)) return;
     const dirNums = new Float64Array(buf.buffer.slice(buf.byteOffset + numsEnd, buf.byteOffset + dirsEnd));
-    const dirs = new Map<string, number>();
-    for (let i = 0; i < dirCount; i++) dirs.set(text[count + i] as string, dirNums[i] as number);
+    const dirs = new Map<string, CachedDir>();
+    for (let i = 0; i < dirCount; i++) {
+      const [files, mtimeMs, ctimeMs, ino, listedAt] = dirNums.subarray(i * DIR_FIELDS, i * DIR_FIELDS + DIR_FIELDS) as unknown as number[];
+      dirs.set(text[count + i] as string, { files, mtimeMs, ctimeMs, ino, listedAt } as CachedDir);
+    }
     // a view when the bytes are aligned for it (they are, as readFileSync allocates), else a copy
     const at = buf.byteOffset + HEADER;
     this.nums = at % 8 === 0 ? new Float64Array(buf.buffer, at, count * FIELDS) : new Float64Array(buf.buffer.slice(at, buf.byteOffset + numsEnd));
@@ -156,6 +177,7 @@ export class StatCache {
       this.index.set(path, i);
       this.paths.push(path);
       this.dirs = null;
+      this.children = null;
       this.pathBytes = null;
       if (this.nums.length < (i + 1) * FIELDS) {
         const grown = new Float64Array(Math.max(64, this.nums.length * 2, (i + 1) * FIELDS));
@@ -178,6 +200,7 @@ export class StatCache {
       const old = { nums: this.nums, shas: this.shas, index: this.index };
       this.paths = keep;
       this.dirs = null;
+      this.children = null;
       this.pathBytes = null;
       this.nums = new Float64Array(keep.length * FIELDS);
       this.shaList = [];
@@ -205,29 +228,70 @@ export class StatCache {
   }
 
   /**
-   * For the clean-tree fast path of `status`: the cached paths and how many lie directly in
-   * each directory, when the paths are exactly the keys of the committed state whose
+   * For the clean-tree fast path of `status`: the cached paths and their directories, when the paths are exactly the keys of the committed state whose
    * `.pvr/json` has stat `st` and every one matched it at the last scan; null otherwise. Entry
    * i is then clean iff `unchanged(i, stat of paths[i])`.
    */
-  cleanPaths(st: Stats): { paths: readonly string[]; dirs: ReadonlyMap<string, number> } | null {
+  cleanPaths(st: Stats): { paths: readonly string[]; dirs: ReadonlyMap<string, CachedDir> } | null {
     const p = this.pristine;
     if (!p || p.count !== this.paths.length) return null;
     const [size, mtime, ctime, ino] = p.stamp;
     if (size !== st.size || mtime !== st.mtimeMs || ctime !== st.ctimeMs || ino !== st.ino) return null;
     for (let i = 0; i < this.paths.length; i++) if (this.nums[i * FIELDS + 5] !== 1) return null;
-    return { paths: this.paths, dirs: this.dirCounts() };
+    return { paths: this.paths, dirs: this.dirTable() };
   }
 
-  private dirCounts(): Map<string, number> {
+  /** Every directory of the cached paths and every parent of one, the root ("") included. */
+  private dirTable(): Map<string, CachedDir> {
     if (!this.dirs) {
-      this.dirs = new Map();
-      for (const path of this.paths) {
-        const dir = path.slice(0, path.lastIndexOf("/") + 1);
-        this.dirs.set(dir, (this.dirs.get(dir) ?? 0) + 1);
-      }
+      const dirs = new Map<string, CachedDir>();
+      const entry = (prefix: string): CachedDir => {
+        let d = dirs.get(prefix);
+        if (!d) {
+          d = { files: 0, mtimeMs: 0, ctimeMs: 0, ino: 0, listedAt: 0 };
+          dirs.set(prefix, d);
+          if (prefix !== "") entry(prefix.slice(0, prefix.lastIndexOf("/", prefix.length - 2) + 1));
+        }
+        return d;
+      };
+      entry("");
+      for (const path of this.paths) entry(path.slice(0, path.lastIndexOf("/") + 1)).files++;
+      this.dirs = dirs;
     }
     return this.dirs;
+  }
+
+  /** The directories directly below `prefix` that hold cached paths, as prefixes ("a/b/"). */
+  childDirs(prefix: string): readonly string[] {
+    if (!this.children) {
+      this.children = new Map();
+      for (const d of this.dirTable().keys()) {
+        if (d === "") continue;
+        const parent = d.slice(0, d.lastIndexOf("/", d.length - 2) + 1);
+        const list = this.children.get(parent);
+        if (list) list.push(d);
+        else this.children.set(parent, [d]);
+      }
+    }
+    return this.children.get(prefix) ?? [];
+  }
+
+  /**
+   * Whether directory `prefix`, now stat'ed as `st`, provably lists what it did when
+   * recordListing() was called for it: the same stamp, and its last change older than that
+   * listing by more than the racy window.
+   */
+  listingUnchanged(prefix: string, st: Stats): boolean {
+    const d = this.dirs?.get(prefix);
+    return d !== undefined && d.listedAt > 0 && d.mtimeMs === st.mtimeMs && d.ctimeMs === st.ctimeMs && d.ino === st.ino && st.ctimeMs + racyWindowMs(st.ctimeMs) < d.listedAt;
+  }
+
+  /** Directory `prefix` (stat'ed as `st` at `listedAt`, before it was read) held exactly its cached files and known directories. */
+  recordListing(prefix: string, st: Stats, listedAt: number): void {
+    const d = this.dirTable().get(prefix);
+    if (!d) return;
+    Object.assign(d, { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, listedAt });
+    this.dirty = true;
   }
 
   /** The cached paths; entry i is paths[i]. */
@@ -255,7 +319,7 @@ export class StatCache {
   save(): void {
     if (!this.dirty) return;
     const count = this.paths.length;
-    const dirs = this.dirCounts();
+    const dirs = this.dirTable();
     const head = new Float64Array(8);
     head[0] = count;
     if (this.pristine) {
@@ -275,7 +339,7 @@ export class StatCache {
       Buffer.from(MAGIC, "latin1"),
       Buffer.from(head.buffer),
       Buffer.from(this.nums.buffer, this.nums.byteOffset, count * FIELDS * 8),
-      Buffer.from(new Float64Array(dirs.values()).buffer),
+      Buffer.from(new Float64Array([...dirs.values()].flatMap((d) => [d.files, d.mtimeMs, d.ctimeMs, d.ino, d.listedAt])).buffer),
       shas,
       Buffer.from([...this.paths, ...dirs.keys()].join("\n"), "utf8"),
     ]);

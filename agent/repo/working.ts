@@ -15,6 +15,8 @@ import { readJsonFile, type Repo, type Staged } from "./repo";
 import { checkAll } from "./statcheck";
 import { type Stamp, StatCache, stampOf } from "./statcache";
 
+const NO_THROW = { throwIfNoEntry: false } as const;
+
 export interface WorkingFile {
   key: string;
   abs: string;
@@ -90,11 +92,15 @@ export function settleCache(cache: StatCache, working: State, pristine: State, s
  * `.pvr/json`; null whenever that cannot be proven, and the caller does a full scan.
  *
  * Every cached path is stat'ed and must match its entry (statcheck.ts, shared with a worker
- * thread). Meanwhile the directories are read: each may hold only regular files and
- * directories, and at least as many files as the cache has entries directly in it. The matched
- * entries are among those files, so equal counts mean no untracked file there, and only a
- * directory with more files than entries is looked at name by name. Entries in a directory the
- * walk does not reach (behind a symlink, inside the objects directory) leave the total short.
+ * thread). Meanwhile the directories are walked. One whose stamp shows its listing unchanged
+ * since a status found it clean (statcache.ts) is not read: its known subdirectories are walked.
+ * Any other is read: it may hold only regular files and directories, and at least as many files
+ * as the cache has entries directly in it. The matched entries are among those files, so equal
+ * counts mean no untracked file there, and only a directory with more files than entries is
+ * looked at name by name. Entries in a directory the walk does not reach (behind a symlink,
+ * inside the objects directory) leave the total short. A directory read and found to hold
+ * exactly its cached files and known directories gets its stamp recorded (the cache is saved
+ * when the tree proves clean).
  */
 export function provablyClean(repo: Repo): string[] | null {
   let pristineStat: Stats;
@@ -115,7 +121,16 @@ export function provablyClean(repo: Repo): string[] | null {
   const untracked: string[] = [];
   let known: Set<string> | undefined;
   let matched = 0;
+  let recorded = false;
   const visit = (dir: string, prefix: string): boolean => {
+    const cached = dirs.get(prefix)?.files ?? 0;
+    const listedAt = Date.now(); // before the stat and the listing: a change after either is seen next time
+    const dirStat = dirs.has(prefix) ? statSync(dir, NO_THROW) : undefined;
+    if (dirStat && cache.listingUnchanged(prefix, dirStat)) {
+      for (const child of cache.childDirs(prefix)) if (!visit(`${dir}/${child.slice(prefix.length, -1)}`, child)) return false;
+      matched += cached;
+      return true;
+    }
     let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -123,14 +138,22 @@ export function provablyClean(repo: Repo): string[] | null {
       return false;
     }
     let files = 0;
+    let onlyKnown = true;
     for (const e of entries) {
       const name = e.name;
       if (prefix === "" && (name === ".pvr" || name === ".pv")) continue;
       if (e.isFile()) files++;
       else if (!e.isDirectory()) return false; // symlinks, unknown types: let the full scan decide
-      else if (`${dir}/${name}` !== objectsDir && !visit(`${dir}/${name}`, `${prefix}${name}/`)) return false;
+      else if (`${dir}/${name}` === objectsDir) continue;
+      else {
+        if (!dirs.has(`${prefix}${name}/`)) onlyKnown = false;
+        if (!visit(`${dir}/${name}`, `${prefix}${name}/`)) return false;
+      }
     }
-    const cached = dirs.get(prefix) ?? 0;
+    if (files === cached && onlyKnown && dirStat?.isDirectory()) {
+      cache.recordListing(prefix, dirStat, listedAt);
+      recorded = true;
+    }
     if (files !== cached) {
       known ??= new Set(paths);
       const before = untracked.length;
@@ -148,6 +171,7 @@ export function provablyClean(repo: Repo): string[] | null {
   try {
     process.chdir(repo.root);
     const ok = checkAll(cache, file, bytes, () => visit(repo.root, "") && matched === paths.length);
+    if (ok && recorded) cache.save();
     return ok ? untracked.sort(compareKeys) : null;
   } finally {
     process.chdir(cwd);
