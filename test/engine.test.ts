@@ -197,6 +197,24 @@ describe("status, diff, commit, reset", () => {
     expect(pvrOk(dir, ["status"]).stdout).toBe("C f.bin\n");
   });
 
+  test("a stat cache whose paths section is damaged (split only when needed) costs nothing but time", async () => {
+    const { dir } = newRepo({ "a.bin": "a", "d/b.bin": "b", "d/c.bin": "c" });
+    pvrOk(dir, ["add"]);
+    pvrOk(dir, ["commit"]);
+    await Bun.sleep(120);
+    expect(pvrOk(dir, ["status"]).stdout).toBe("");
+    const file = join(dir, ".pvr/statcache");
+    const bytes = readFileSync(file);
+    const at = bytes.indexOf("a.bin\nd/b.bin");
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 5] = "/".charCodeAt(0); // two paths become one: "a.bin/d/b.bin"
+    writeFileSync(file, bytes);
+    writeFileSync(join(dir, "d/new.txt"), "n");
+    expect(pvrOk(dir, ["status"]).stdout).toBe("? d/new.txt\n");
+    writeFileSync(join(dir, "d/b.bin"), "B");
+    expect(pvrOk(dir, ["status"]).stdout).toBe("C d/b.bin\n? d/new.txt\n");
+  });
+
   test("the clean-tree fast path of status notices edits, deletions, new files and a replaced .pvr/json", async () => {
     const { dir } = newRepo({ "a.bin": "aaaa", "b.json": '{"x":1}', "c/d.bin": "dddd" });
     pvrOk(dir, ["add"]);

@@ -17,19 +17,21 @@
  * renaming an entry moves a directory's mtime and ctime, so while that stamp stands (and is
  * older than the racy window, as for files) the directory need not be read again.
  *
- * On disk (little-endian): "PVRSC6\n\0", then f64s [count, hasPristine, pristine size, mtime,
- * ctime, ino, pristine key count, dir count], then count × 6 f64s [size, mtime, ctime, ino,
- * hashedAt, clean], dir count × 5 f64s [entries directly in it, mtime, ctime, ino, listedAt (0:
- * never)], count × 64 bytes of sha hex (zeros for inline JSON), then the paths and the
- * directories ("" for the root, else with a trailing "/") joined by "\n". Loading it is one read
- * and one split. An older format is simply not loaded (the next scan rebuilds it).
+ * On disk (little-endian): "PVRSC7\n\0", then f64s [count, hasPristine, pristine size, mtime,
+ * ctime, ino, pristine key count, dir count, bytes of the paths], then count × 6 f64s [size,
+ * mtime, ctime, ino, hashedAt, clean], dir count × 5 f64s [entries directly in it, mtime, ctime,
+ * ino, listedAt (0: never)], count × 64 bytes of sha hex (zeros for inline JSON), then the paths
+ * joined by "\n", a "\n", and the directories ("" for the root, else with a trailing "/") joined
+ * by "\n". Loading it is one read; the paths are split into strings only when one is asked for
+ * (a clean `status` hands their bytes to statx). An older format is simply not loaded (the next
+ * scan rebuilds it).
  */
 import { readFileSync, renameSync, type Stats, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StatxPaths } from "../fsutil/statx-stamps";
 
-const MAGIC = "PVRSC6\n\0";
-const HEADER = 72;
+const MAGIC = "PVRSC7\n\0";
+const HEADER = 80;
 const FIELDS = 6;
 const DIR_FIELDS = 5;
 
@@ -54,7 +56,10 @@ function racyWindowMs(ctimeMs: number): number {
 }
 
 export class StatCache {
-  private paths: string[] = [];
+  /** the paths, split from pathBytes on first use */
+  private pathList: string[] | null = [];
+  /** entries while pathList is not split yet */
+  private storedCount = 0;
   /** FIELDS numbers per entry; grows by doubling, only the first paths.length entries count */
   private nums: Float64Array<ArrayBufferLike> = new Float64Array(0);
   /** the sha section as read (count × 64 bytes), split into `shas` only when a sha is needed */
@@ -66,7 +71,7 @@ export class StatCache {
   private dirs: Map<string, CachedDir> | null = null;
   private children: Map<string, string[]> | null = null;
   private dirty = false;
-  /** the paths section as read ('\n'-separated), for statx; null when paths changed since */
+  /** the paths section as read ('\n'-separated); null when paths changed since */
   private pathBytes: Buffer | null = null;
 
   constructor(private readonly file: string) {}
@@ -86,35 +91,34 @@ export class StatCache {
     try {
       if (bytes) cache.decode(bytes);
     } catch {
-      cache.paths = [];
-      cache.nums = new Float64Array(0);
-      cache.shaList = [];
-      cache.indexMap = new Map();
-      cache.pristine = null;
-      cache.dirs = null;
+      cache.forget();
     }
     return cache;
   }
 
-  // Only what every caller needs is decoded here: the paths and the numbers (kept as a typed
-  // array; Array.from on it alone costs more than the rest of a clean `status`). The index and
-  // the shas are built on first use, so the fast path of `status` never pays for them.
+  // Only what every caller needs is decoded here: the numbers (kept as a typed array; Array.from
+  // on it alone costs more than the rest of a clean `status`) and the directories. The paths, the
+  // index and the shas are built on first use, so the fast path of `status` never pays for them.
   private decode(buf: Buffer): void {
     if (buf.length < HEADER || buf.toString("latin1", 0, 8) !== MAGIC) return;
     const head = new Float64Array(buf.buffer.slice(buf.byteOffset + 8, buf.byteOffset + HEADER));
     const count = head[0] as number;
     const dirCount = head[7] as number;
+    const pathsLength = head[8] as number;
     const numsEnd = HEADER + count * FIELDS * 8;
     const dirsEnd = numsEnd + dirCount * DIR_FIELDS * 8;
     const shasEnd = dirsEnd + count * 64;
-    if (!Number.isInteger(count) || !Number.isInteger(dirCount) || count < 0 || dirCount < 0 || shasEnd > buf.length) return;
-    const text = buf.toString("utf8", shasEnd).split("\n");
-    if (text.length !== count + dirCount && !(count + dirCount === 0 && text.length === 1)) return;
+    const pathsEnd = shasEnd + pathsLength;
+    const ints = [count, dirCount, pathsLength];
+    if (ints.some((n) => !Number.isInteger(n) || n < 0) || dirCount < 1 || pathsEnd + (count ? 1 : 0) > buf.length) return;
+    if (count > 0 && buf[pathsEnd] !== 10) return;
+    const dirNames = buf.toString("utf8", pathsEnd + (count ? 1 : 0)).split("\n");
+    if (dirNames.length !== dirCount) return;
     const dirNums = new Float64Array(buf.buffer.slice(buf.byteOffset + numsEnd, buf.byteOffset + dirsEnd));
     const dirs = new Map<string, CachedDir>();
     for (let i = 0; i < dirCount; i++) {
       const [files, mtimeMs, ctimeMs, ino, listedAt] = dirNums.subarray(i * DIR_FIELDS, i * DIR_FIELDS + DIR_FIELDS) as unknown as number[];
-      dirs.set(text[count + i] as string, { files, mtimeMs, ctimeMs, ino, listedAt } as CachedDir);
+      dirs.set(dirNames[i] as string, { files, mtimeMs, ctimeMs, ino, listedAt } as CachedDir);
     }
     // a view when the bytes are aligned for it (they are, as readFileSync allocates), else a copy
     const at = buf.byteOffset + HEADER;
@@ -122,10 +126,42 @@ export class StatCache {
     this.shaBytes = buf.subarray(dirsEnd, shasEnd);
     this.shaList = null;
     this.indexMap = null;
-    this.paths = count ? text.slice(0, count) : [];
-    this.pathBytes = buf.subarray(shasEnd);
+    this.pathList = null;
+    this.storedCount = count;
+    this.pathBytes = buf.subarray(shasEnd, pathsEnd);
     this.dirs = dirs;
     if (head[1] === 1) this.pristine = { stamp: [head[2], head[3], head[4], head[5]] as Stamp, count: head[6] as number };
+  }
+
+  private get paths(): string[] {
+    if (!this.pathList) {
+      const list = this.storedCount ? (this.pathBytes as Buffer).toString("utf8").split("\n") : [];
+      if (list.length === this.storedCount) this.pathList = list;
+      else this.forget(); // a corrupt paths section: dropped, as a cache that fails to parse
+    }
+    return this.pathList as string[];
+  }
+
+  /** Empties the cache (what a missing or corrupt one amounts to). */
+  private forget(): void {
+    this.pathList = [];
+    this.storedCount = 0;
+    this.pathBytes = null;
+    this.nums = new Float64Array(0);
+    this.shaList = [];
+    this.indexMap = new Map();
+    this.pristine = null;
+    this.dirs = null;
+    this.children = null;
+  }
+
+  private set paths(list: string[]) {
+    this.pathList = list;
+  }
+
+  /** How many entries the cache holds. */
+  get size(): number {
+    return this.pathList ? this.pathList.length : this.storedCount;
   }
 
   private get index(): Map<string, number> {
@@ -140,7 +176,7 @@ export class StatCache {
     if (!this.shaList) {
       const text = this.shaBytes.toString("latin1");
       const list: string[] = [];
-      for (let i = 0; i < this.paths.length; i++) {
+      for (let i = 0; i < this.size; i++) {
         const sha = text.slice(i * 64, i * 64 + 64);
         list.push(sha.charCodeAt(0) === 0 ? "" : sha);
       }
@@ -228,17 +264,18 @@ export class StatCache {
   }
 
   /**
-   * For the clean-tree fast path of `status`: the cached paths and their directories, when the paths are exactly the keys of the committed state whose
+   * For the clean-tree fast path of `status`: how many paths are cached and their directories, when the paths are exactly the keys of the committed state whose
    * `.pvr/json` has stat `st` and every one matched it at the last scan; null otherwise. Entry
    * i is then clean iff `unchanged(i, stat of paths[i])`.
    */
-  cleanPaths(st: Stats): { paths: readonly string[]; dirs: ReadonlyMap<string, CachedDir> } | null {
+  cleanPaths(st: Stats): { count: number; dirs: ReadonlyMap<string, CachedDir> } | null {
     const p = this.pristine;
-    if (!p || p.count !== this.paths.length) return null;
+    const count = this.size;
+    if (!p || p.count !== count) return null;
     const [size, mtime, ctime, ino] = p.stamp;
     if (size !== st.size || mtime !== st.mtimeMs || ctime !== st.ctimeMs || ino !== st.ino) return null;
-    for (let i = 0; i < this.paths.length; i++) if (this.nums[i * FIELDS + 5] !== 1) return null;
-    return { paths: this.paths, dirs: this.dirTable() };
+    for (let i = 0; i < count; i++) if (this.nums[i * FIELDS + 5] !== 1) return null;
+    return { count, dirs: this.dirTable() };
   }
 
   /** Every directory of the cached paths and every parent of one, the root ("") included. */
@@ -312,15 +349,16 @@ export class StatCache {
   /** The cached paths for statx (entry i is path i), or null without FFI. */
   statxPaths(): StatxPaths | null {
     const text = this.pathBytes ?? Buffer.from(this.paths.join("\n"), "utf8");
-    return StatxPaths.from(text, this.paths.length);
+    return StatxPaths.from(text, this.size);
   }
 
   /** Saves atomically (temp + rename). Not fsynced: losing the cache only costs time. */
   save(): void {
     if (!this.dirty) return;
-    const count = this.paths.length;
+    const count = this.size;
     const dirs = this.dirTable();
-    const head = new Float64Array(8);
+    const paths = this.pathBytes ?? Buffer.from(this.paths.join("\n"), "utf8");
+    const head = new Float64Array(9);
     head[0] = count;
     if (this.pristine) {
       head[1] = 1;
@@ -328,6 +366,7 @@ export class StatCache {
       head[6] = this.pristine.count;
     }
     head[7] = dirs.size;
+    head[8] = paths.length;
     let shas: Buffer;
     if (this.shaList) {
       shas = Buffer.alloc(count * 64);
@@ -341,7 +380,8 @@ export class StatCache {
       Buffer.from(this.nums.buffer, this.nums.byteOffset, count * FIELDS * 8),
       Buffer.from(new Float64Array([...dirs.values()].flatMap((d) => [d.files, d.mtimeMs, d.ctimeMs, d.ino, d.listedAt])).buffer),
       shas,
-      Buffer.from([...this.paths, ...dirs.keys()].join("\n"), "utf8"),
+      paths,
+      Buffer.from(`${count ? "\n" : ""}${[...dirs.keys()].join("\n")}`, "utf8"),
     ]);
     const tmp = `${this.file}.tmp-${process.pid}`;
     try {

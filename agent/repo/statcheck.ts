@@ -26,9 +26,9 @@ const FAILED = 2;
 
 /** Checks chunks of entries until none is left or one is not provably unchanged. */
 export function checkChunks(cache: StatCache, ctl: Int32Array): void {
-  const paths = cache.keys;
-  const n = paths.length;
+  const n = cache.size;
   const fast = cache.statxPaths();
+  const paths = fast ? [] : cache.keys;
   const stamp = new Float64Array(4);
   while (Atomics.load(ctl, FAILED) === 0) {
     const start = Atomics.add(ctl, NEXT, CHUNK);
@@ -60,7 +60,7 @@ export function checkChunks(cache: StatCache, ctl: Int32Array): void {
  * and `meanwhile` (run while a worker starts) returned true.
  */
 export function checkAll(cache: StatCache, file: string, bytes: Buffer, meanwhile: () => boolean): boolean {
-  const n = cache.keys.length;
+  const n = cache.size;
   const ctl = new Int32Array(new SharedArrayBuffer(12));
   let worker: Worker | undefined;
   if (n >= PARALLEL_MIN && availableParallelism() > 1) {

@@ -116,7 +116,7 @@ export function provablyClean(repo: Repo): string[] | null {
   const cache = StatCache.parse(file, bytes);
   const clean = cache.cleanPaths(pristineStat);
   if (clean === null) return null;
-  const { paths, dirs } = clean;
+  const { count, dirs } = clean;
   const objectsDir = repo.objects.dir;
   const untracked: string[] = [];
   let known: Set<string> | undefined;
@@ -155,7 +155,7 @@ export function provablyClean(repo: Repo): string[] | null {
       recorded = true;
     }
     if (files !== cached) {
-      known ??= new Set(paths);
+      known ??= new Set(cache.keys);
       const before = untracked.length;
       for (const e of entries) {
         const key = prefix + e.name;
@@ -170,7 +170,7 @@ export function provablyClean(repo: Repo): string[] | null {
   const cwd = process.cwd();
   try {
     process.chdir(repo.root);
-    const ok = checkAll(cache, file, bytes, () => visit(repo.root, "") && matched === paths.length);
+    const ok = checkAll(cache, file, bytes, () => visit(repo.root, "") && matched === count);
     if (ok && recorded) cache.save();
     return ok ? untracked.sort(compareKeys) : null;
   } finally {
