@@ -33,10 +33,17 @@ export function defaultConfigDir(env: Record<string, string | undefined>): strin
   return join(env.HOME || homedir(), ".pvr");
 }
 
+/** Whether fd is a terminal, asked once and only when a command wants to know. */
+function terminal(): (fd: 1 | 2) => boolean {
+  const known: Record<number, boolean> = {};
+  // node:tty's isatty, not process.stdout.isTTY: that builds the stream objects; either costs
+  // 1-4 ms at start-up, which a command that prints nothing (a clean `status`) need not pay
+  return (fd) => (known[fd] ??= (require("node:tty") as typeof import("node:tty")).isatty(fd));
+}
+
 export function makeContext(opts: { configDir?: string; debug?: boolean; remote?: RemoteSettings }): Context {
   const env = process.env;
-  const isTTY = Boolean(process.stdout.isTTY);
-  const errTTY = Boolean(process.stderr.isTTY);
+  const isTerminal = terminal();
   const colorOk = !env.NO_COLOR && env.TERM !== "dumb";
   return {
     cwd: process.cwd(),
@@ -45,10 +52,18 @@ export function makeContext(opts: { configDir?: string; debug?: boolean; remote?
     debug: Boolean(opts.debug),
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
-    isTTY,
-    color: isTTY && colorOk,
-    errTTY,
-    errColor: errTTY && colorOk,
+    get isTTY() {
+      return isTerminal(1);
+    },
+    get color() {
+      return isTerminal(1) && colorOk;
+    },
+    get errTTY() {
+      return isTerminal(2);
+    },
+    get errColor() {
+      return isTerminal(2) && colorOk;
+    },
     remote: opts.remote ?? {},
   };
 }
