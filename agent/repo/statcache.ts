@@ -21,8 +21,8 @@
  * ctime, ino, pristine key count, dir count, bytes of the paths], then count × 6 f64s [size,
  * mtime, ctime, ino, hashedAt, clean], dir count × 5 f64s [entries directly in it, mtime, ctime,
  * ino, listedAt (0: never)], count × 64 bytes of sha hex (zeros for inline JSON), then the paths
- * joined by "\n", a "\n", and the directories ("" for the root, else with a trailing "/") joined
- * by "\n". Loading it is one read; the paths are split into strings only when one is asked for
+ * joined by "\n", a "\n" if there are any, and the directories ("" for the root, else with a
+ * trailing "/") joined by "\n". Loading it is one read; the paths are split into strings only when one is asked for
  * (a clean `status` hands their bytes to statx). An older format is simply not loaded (the next
  * scan rebuilds it).
  */
