@@ -46,6 +46,8 @@ export class TransferProgress implements TransferEvents {
   private lastDraw = 0;
   private pending = "";
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Between plan() and finish(): lines off a terminal are kept back into blocks. */
+  private transferring = false;
 
   constructor(
     private readonly ctx: Context,
@@ -64,6 +66,10 @@ export class TransferProgress implements TransferEvents {
       this.draw(true);
       return;
     }
+    if (!this.transferring) {
+      this.ctx.err(`${text}\n`);
+      return;
+    }
     this.pending += `${text}\n`;
     if (this.pending.length >= BLOCK) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), BLOCK_MS).unref();
@@ -77,6 +83,7 @@ export class TransferProgress implements TransferEvents {
   }
 
   plan(count: number, totalBytes: number | undefined): void {
+    this.transferring = true || 1;
     this.count = count;
     this.total = totalBytes ?? 0;
     this.draw(true);
@@ -110,6 +117,7 @@ export class TransferProgress implements TransferEvents {
 
   /** Writes what is kept back and removes the bar; call when the transfer is over. */
   finish(): void {
+    this.transferring = false;
     this.flush();
     this.clear();
     this.count = 0;

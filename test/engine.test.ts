@@ -1,9 +1,9 @@
 /** The repository engine end to end through the real CLI: init, add, status, diff, commit, reset. */
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StatCache } from "../agent/repo/statcache";
-import { newRepo, pvrOk, runPvr, sha256 } from "./helpers";
+import { BUN, CLI, newRepo, pvrOk, runPvr, sha256 } from "./helpers";
 
 const HELLO_SHA = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
 const read = (dir: string, p: string) => readFileSync(join(dir, p), "utf8");
@@ -281,6 +281,62 @@ describe("status, diff, commit, reset", () => {
     // and any real change of the directory ends it
     writeFileSync(join(d, "another.txt"), "a");
     expect(pvrOk(dir, ["status"]).stdout).toBe("? d/another.txt\n? d/hidden.txt\n");
+  });
+
+  test("an in-tree objects directory is never vouched for: moving ObjectsDir away shows its files", async () => {
+    const { dir } = newRepo({ "a.bin": "a", "sub/b.bin": "b" });
+    const config = join(dir, ".pvr/config");
+    writeFileSync(config, read(dir, ".pvr/config").replace(/"ObjectsDir": "[^"]*"/, '"ObjectsDir": "objs"'));
+    pvrOk(dir, ["add"]);
+    pvrOk(dir, ["commit"]);
+    await Bun.sleep(120);
+    for (let i = 0; i < 3; i++) expect(pvrOk(dir, ["status"]).stdout).toBe("");
+    writeFileSync(config, read(dir, ".pvr/config").replace(/"ObjectsDir": "objs"/, '"ObjectsDir": ""'));
+    const untracked = pvrOk(dir, ["status"]).stdout.split("\n").filter(Boolean);
+    expect(untracked).toEqual([`? objs/${sha256("a")}`, `? objs/${sha256("b")}`].sort());
+  });
+
+  test("a stat cache whose directory counts were altered is refused (checksum), not believed", async () => {
+    const { dir } = newRepo({ "a.txt": "a", "sub/b.txt": "b", "sub/c.txt": "c" });
+    pvrOk(dir, ["add"]);
+    pvrOk(dir, ["commit"]);
+    await Bun.sleep(120);
+    expect(pvrOk(dir, ["status"]).stdout).toBe("");
+    // move one entry of sub/'s count to the root's, as a corruption might, then add a root file:
+    // the root's listing would match its (wrong) count and sub/, skipped, would make up the total
+    const file = join(dir, ".pvr/statcache");
+    const bytes = readFileSync(file);
+    const f64 = (at: number) => bytes.readDoubleLE(at);
+    const count = f64(8);
+    const dirCount = f64(8 + 7 * 8);
+    const table = 88 + count * 6 * 8;
+    const names = bytes.toString("utf8", bytes.length - 64).split("\n").slice(-dirCount);
+    expect(names).toEqual(["", "sub/"]);
+    bytes.writeDoubleLE(f64(table) + 1, table);
+    bytes.writeDoubleLE(f64(table + 5 * 8) - 1, table + 5 * 8);
+    writeFileSync(file, bytes);
+    writeFileSync(join(dir, "untracked.txt"), "u");
+    expect(pvrOk(dir, ["status"]).stdout).toBe("? untracked.txt\n");
+  });
+
+  test.skipIf(process.getuid?.() !== 0)("a directory status may not stat (as an unprivileged user) is reported, not a crash", async () => {
+    const { dir } = newRepo({ "top.txt": "x", "a/b/f.txt": "y" });
+    pvrOk(dir, ["add"]);
+    pvrOk(dir, ["commit"]);
+    await Bun.sleep(120);
+    for (const p of [join(dir, ".."), join(dir, "..", ".."), dir, join(dir, ".pvr"), join(dir, "a"), join(dir, "a/b")]) chmodSync(p, 0o777);
+    const asNobody = () =>
+      Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BUN, CLI, "status"], {
+        cwd: dir,
+        env: { ...process.env, PVR_CONFIG_DIR: join(dir, "..", ".pvrcfg"), HOME: "/nonexistent" },
+      });
+    expect(asNobody().exitCode).toBe(0); // records the directories' listings
+    chmodSync(join(dir, "a"), 0o644); // readable names, but nothing below can be stat'ed
+    const r = asNobody();
+    expect(r.stderr.toString()).toContain("permission denied");
+    expect(r.stderr.toString()).not.toContain("internal error");
+    expect(r.exitCode).toBe(8);
+    chmodSync(join(dir, "a"), 0o755);
   });
 
   test("the fast path on a tree big enough for its stat worker: counts per directory, never a swap", async () => {

@@ -168,6 +168,10 @@ describe("progress output", () => {
     await Bun.sleep(400);
     expect(text.endsWith("late [OK]\n")).toBe(true); // a slow transfer still shows its lines
     p.finish();
+    // outside a transfer (a later request's retry or debug line) a line goes out at once, in order
+    p.line("GET /progress: retrying");
+    ctx.err("Revision 3: DONE\n");
+    expect(text.endsWith("GET /progress: retrying\nRevision 3: DONE\n")).toBe(true);
   });
 
   test("units", () => {

@@ -7,7 +7,8 @@
  * An entry is trusted only when the stamp matches and the file's ctime was older than the moment
  * it was hashed by more than the filesystem's timestamp granularity (50 ms, or 2 s where
  * timestamps are whole seconds): any later write then moves ctime, which no user can set. The
- * "clean" flags hold only for the `.pvr/json` whose stamp they were computed against. A stale,
+ * "clean" flags hold only for the `.pvr/json` whose stamp they were computed against, and a
+ * checksum over the whole file guards the counts and shas that no stat can check. A stale,
  * missing or corrupt cache therefore only costs time, never a wrong answer.
  *
  * The directories of the cached paths (and their parents) are kept too: how many entries lie
@@ -17,8 +18,9 @@
  * renaming an entry moves a directory's mtime and ctime, so while that stamp stands (and is
  * older than the racy window, as for files) the directory need not be read again.
  *
- * On disk (little-endian): "PVRSC7\n\0", then f64s [count, hasPristine, pristine size, mtime,
- * ctime, ino, pristine key count, dir count, bytes of the paths], then count × 6 f64s [size,
+ * On disk (little-endian): "PVRSC8\n\0", then f64s [count, hasPristine, pristine size, mtime,
+ * ctime, ino, pristine key count, dir count, bytes of the paths, CRC-32 of everything after
+ * this header], then count × 6 f64s [size,
  * mtime, ctime, ino, hashedAt, clean], dir count × 5 f64s [entries directly in it, mtime, ctime,
  * ino, listedAt (0: never)], count × 64 bytes of sha hex (zeros for inline JSON), then the paths
  * joined by "\n", a "\n" if there are any, and the directories ("" for the root, else with a
@@ -30,8 +32,8 @@ import { readFileSync, renameSync, type Stats, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StatxPaths } from "../fsutil/statx-stamps";
 
-const MAGIC = "PVRSC7\n\0";
-const HEADER = 80;
+const MAGIC = "PVRSC8\n\0";
+const HEADER = 88;
 const FIELDS = 6;
 const DIR_FIELDS = 5;
 
@@ -105,6 +107,7 @@ export class StatCache {
     const count = head[0] as number;
     const dirCount = head[7] as number;
     const pathsLength = head[8] as number;
+    if (head[9] !== Bun.hash.crc32(buf.subarray(HEADER))) return;
     const numsEnd = HEADER + count * FIELDS * 8;
     const dirsEnd = numsEnd + dirCount * DIR_FIELDS * 8;
     const shasEnd = dirsEnd + count * 64;
@@ -358,7 +361,7 @@ export class StatCache {
     const count = this.size;
     const dirs = this.dirTable();
     const paths = this.pathBytes ?? Buffer.from(this.paths.join("\n"), "utf8");
-    const head = new Float64Array(9);
+    const head = new Float64Array(10);
     head[0] = count;
     if (this.pristine) {
       head[1] = 1;
@@ -374,15 +377,15 @@ export class StatCache {
         if (s) shas.write(s, i * 64, "latin1");
       });
     } else shas = this.shaBytes;
-    const out = Buffer.concat([
-      Buffer.from(MAGIC, "latin1"),
-      Buffer.from(head.buffer),
+    const body = Buffer.concat([
       Buffer.from(this.nums.buffer, this.nums.byteOffset, count * FIELDS * 8),
       Buffer.from(new Float64Array([...dirs.values()].flatMap((d) => [d.files, d.mtimeMs, d.ctimeMs, d.ino, d.listedAt])).buffer),
       shas,
       paths,
       Buffer.from(`${count ? "\n" : ""}${[...dirs.keys()].join("\n")}`, "utf8"),
     ]);
+    head[9] = Bun.hash.crc32(body);
+    const out = Buffer.concat([Buffer.from(MAGIC, "latin1"), Buffer.from(head.buffer), body]);
     const tmp = `${this.file}.tmp-${process.pid}`;
     try {
       writeFileSync(tmp, out);

@@ -125,7 +125,12 @@ export function provablyClean(repo: Repo): string[] | null {
   const visit = (dir: string, prefix: string): boolean => {
     const cached = dirs.get(prefix)?.files ?? 0;
     const listedAt = Date.now(); // before the stat and the listing: a change after either is seen next time
-    const dirStat = dirs.has(prefix) ? statSync(dir, NO_THROW) : undefined;
+    let dirStat: Stats | undefined;
+    try {
+      dirStat = dirs.has(prefix) ? statSync(dir, NO_THROW) : undefined;
+    } catch {
+      return false; // unreadable (EACCES, ELOOP...): the full scan reports it
+    }
     if (dirStat && cache.listingUnchanged(prefix, dirStat)) {
       for (const child of cache.childDirs(prefix)) if (!visit(`${dir}/${child.slice(prefix.length, -1)}`, child)) return false;
       matched += cached;
@@ -144,7 +149,10 @@ export function provablyClean(repo: Repo): string[] | null {
       if (prefix === "" && (name === ".pvr" || name === ".pv")) continue;
       if (e.isFile()) files++;
       else if (!e.isDirectory()) return false; // symlinks, unknown types: let the full scan decide
-      else if (`${dir}/${name}` === objectsDir) continue;
+      else if (`${dir}/${name}` === objectsDir) {
+        onlyKnown = false; // never vouch for it: it turns into untracked files if ObjectsDir changes
+        continue;
+      }
       else {
         if (!dirs.has(`${prefix}${name}/`)) onlyKnown = false;
         if (!visit(`${dir}/${name}`, `${prefix}${name}/`)) return false;
