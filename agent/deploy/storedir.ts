@@ -11,6 +11,7 @@
  */
 import { closeSync, openSync } from "node:fs";
 import { bindLibc } from "../fsutil/libc";
+import { bindStatx, type Statx } from "../fsutil/statx-stamps";
 import { isObjectId } from "../state/model";
 
 const AT_FDCWD = -100;
@@ -23,7 +24,7 @@ const PATH_MAX = 4096;
 
 /** Pointer arguments are typed arrays: bun:ffi passes their memory for the call's duration. */
 interface Libc {
-  statx?: (dirfd: number, path: Uint8Array, flags: number, mask: number, buf: Uint8Array) => number;
+  statx?: Statx;
   linkat?: (olddirfd: number, oldpath: Uint8Array, newdirfd: number, newpath: Uint8Array, flags: number) => number;
 }
 
@@ -31,7 +32,7 @@ let libc: Libc | null | undefined;
 
 function loadLibc(): Libc | null {
   if (libc !== undefined) return libc;
-  const statx = bindLibc<Libc["statx"]>("statx", { args: ["i32", "ptr", "i32", "u32", "ptr"], returns: "i32" });
+  const statx = bindStatx() ?? undefined;
   const linkat = bindLibc<Libc["linkat"]>("linkat", { args: ["i32", "ptr", "i32", "ptr", "i32"], returns: "i32" });
   libc = statx || linkat ? { statx, linkat } : null;
   return libc;

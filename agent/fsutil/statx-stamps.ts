@@ -22,9 +22,16 @@ const SIZE = 10;
 const CTIME = 24;
 const MTIME = 28;
 
-type Statx = (dirfd: number, path: number, flags: number, mask: number, buf: number) => number;
+/** statx(2); pointer arguments are addresses or typed arrays (bun:ffi passes their memory). */
+export type Statx = (dirfd: number, path: number | Uint8Array, flags: number, mask: number, buf: number | Uint8Array) => number;
 
 let statx: Statx | null | undefined;
+
+/** libc's statx, bound once per thread; null without bun:ffi or the symbol. */
+export function bindStatx(): Statx | null {
+  if (statx === undefined) statx = bindLibc<Statx>("statx", { args: ["i32", "ptr", "i32", "u32", "ptr"], returns: "i32" }) ?? null;
+  return statx;
+}
 
 export class StatxPaths {
   /** struct statx (256 bytes); the views exist before ptr() is taken, which keeps its memory in place */
@@ -46,7 +53,7 @@ export class StatxPaths {
 
   /** The first `count` paths of `text` ('\n'-separated), or null when statx is not reachable. */
   static from(text: Uint8Array, count: number): StatxPaths | null {
-    if (statx === undefined) statx = bindLibc<Statx>("statx", { args: ["i32", "ptr", "i32", "u32", "ptr"], returns: "i32" }) ?? null;
+    const statx = bindStatx();
     if (!statx) return null;
     const { ptr } = require("bun:ffi") as typeof import("bun:ffi");
     const names = new Uint8Array(text.length + 1);
