@@ -351,8 +351,12 @@ export class StatCache {
 
   /** The cached paths for statx (entry i is path i), or null without FFI. */
   statxPaths(): StatxPaths | null {
-    const text = this.pathBytes ?? Buffer.from(this.paths.join("\n"), "utf8");
-    return StatxPaths.from(text, this.size);
+    return StatxPaths.from(this.pathText(), this.size);
+  }
+
+  /** The paths as saved: joined by "\n", UTF-8 (the bytes as read while they are unchanged). */
+  private pathText(): Buffer {
+    return this.pathBytes ?? Buffer.from(this.paths.join("\n"), "utf8");
   }
 
   /** Saves atomically (temp + rename). Not fsynced: losing the cache only costs time. */
@@ -360,7 +364,7 @@ export class StatCache {
     if (!this.dirty) return;
     const count = this.size;
     const dirs = this.dirTable();
-    const paths = this.pathBytes ?? Buffer.from(this.paths.join("\n"), "utf8");
+    const paths = this.pathText();
     const head = new Float64Array(10);
     head[0] = count;
     if (this.pristine) {
