@@ -8,6 +8,13 @@ import { BUN, CLI, newRepo, pvrOk, runPvr, sha256 } from "./helpers";
 const HELLO_SHA = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
 const read = (dir: string, p: string) => readFileSync(join(dir, p), "utf8");
 
+/** add + commit, then wait out the racy window (50 ms), so the stat cache may vouch for the files. */
+async function commitPastRacyWindow(dir: string): Promise<void> {
+  pvrOk(dir, ["add"]);
+  pvrOk(dir, ["commit"]);
+  await Bun.sleep(120);
+}
+
 describe("init", () => {
   test("writes the Go tool's exact .pvr/json and .pvr/config", () => {
     const { dir, objects } = newRepo();
@@ -199,9 +206,7 @@ describe("status, diff, commit, reset", () => {
 
   test("a stat cache whose paths section is damaged (split only when needed) costs nothing but time", async () => {
     const { dir } = newRepo({ "a.bin": "a", "d/b.bin": "b", "d/c.bin": "c" });
-    pvrOk(dir, ["add"]);
-    pvrOk(dir, ["commit"]);
-    await Bun.sleep(120);
+    await commitPastRacyWindow(dir);
     expect(pvrOk(dir, ["status"]).stdout).toBe("");
     const file = join(dir, ".pvr/statcache");
     const bytes = readFileSync(file);
@@ -217,9 +222,7 @@ describe("status, diff, commit, reset", () => {
 
   test("the clean-tree fast path of status notices edits, deletions, new files and a replaced .pvr/json", async () => {
     const { dir } = newRepo({ "a.bin": "aaaa", "b.json": '{"x":1}', "c/d.bin": "dddd" });
-    pvrOk(dir, ["add"]);
-    pvrOk(dir, ["commit"]);
-    await Bun.sleep(120); // past the racy window, so the cache may vouch for these files
+    await commitPastRacyWindow(dir);
     expect(pvrOk(dir, ["status"]).stdout).toBe("");
     expect(pvrOk(dir, ["status"]).stdout).toBe("");
     writeFileSync(join(dir, "new.txt"), "n");
@@ -249,9 +252,7 @@ describe("status, diff, commit, reset", () => {
     const { dir } = newRepo({ "a.bin": "a", "d/x.bin": "x", "d/e/y.bin": "y" });
     const d = join(dir, "d");
     utimesSync(d, 1_700_000_000, 1_700_000_000); // a whole second, so it can be set back exactly
-    pvrOk(dir, ["add"]);
-    pvrOk(dir, ["commit"]);
-    await Bun.sleep(120); // past the racy window
+    await commitPastRacyWindow(dir);
     expect(pvrOk(dir, ["status"]).stdout).toBe("");
     const listed = () => {
       const dirs = StatCache.load(join(dir, ".pvr")).cleanPaths(statSync(join(dir, ".pvr/json")))?.dirs;
@@ -287,9 +288,7 @@ describe("status, diff, commit, reset", () => {
     const { dir } = newRepo({ "a.bin": "a", "sub/b.bin": "b" });
     const config = join(dir, ".pvr/config");
     writeFileSync(config, read(dir, ".pvr/config").replace(/"ObjectsDir": "[^"]*"/, '"ObjectsDir": "objs"'));
-    pvrOk(dir, ["add"]);
-    pvrOk(dir, ["commit"]);
-    await Bun.sleep(120);
+    await commitPastRacyWindow(dir);
     for (let i = 0; i < 3; i++) expect(pvrOk(dir, ["status"]).stdout).toBe("");
     writeFileSync(config, read(dir, ".pvr/config").replace(/"ObjectsDir": "objs"/, '"ObjectsDir": ""'));
     const untracked = pvrOk(dir, ["status"]).stdout.split("\n").filter(Boolean);
@@ -298,9 +297,7 @@ describe("status, diff, commit, reset", () => {
 
   test("a stat cache whose directory counts were altered is refused (checksum), not believed", async () => {
     const { dir } = newRepo({ "a.txt": "a", "sub/b.txt": "b", "sub/c.txt": "c" });
-    pvrOk(dir, ["add"]);
-    pvrOk(dir, ["commit"]);
-    await Bun.sleep(120);
+    await commitPastRacyWindow(dir);
     expect(pvrOk(dir, ["status"]).stdout).toBe("");
     // move one entry of sub/'s count to the root's, as a corruption might, then add a root file:
     // the root's listing would match its (wrong) count and sub/, skipped, would make up the total
@@ -321,9 +318,7 @@ describe("status, diff, commit, reset", () => {
 
   test.skipIf(process.getuid?.() !== 0)("a directory status may not stat (as an unprivileged user) is reported, not a crash", async () => {
     const { dir } = newRepo({ "top.txt": "x", "a/b/f.txt": "y" });
-    pvrOk(dir, ["add"]);
-    pvrOk(dir, ["commit"]);
-    await Bun.sleep(120);
+    await commitPastRacyWindow(dir);
     for (const p of [join(dir, ".."), join(dir, "..", ".."), dir, join(dir, ".pvr"), join(dir, "a"), join(dir, "a/b")]) chmodSync(p, 0o777);
     const asNobody = () =>
       Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BUN, CLI, "status"], {
@@ -343,9 +338,7 @@ describe("status, diff, commit, reset", () => {
     const files: Record<string, string> = { "top.txt": "t" };
     for (let i = 0; i < 2100; i++) files[`d${i % 7}/f${i}.bin`] = `file ${i}`;
     const { dir } = newRepo(files);
-    pvrOk(dir, ["add"]);
-    pvrOk(dir, ["commit"]);
-    await Bun.sleep(120);
+    await commitPastRacyWindow(dir);
     expect(pvrOk(dir, ["status"]).stdout).toBe("");
     writeFileSync(join(dir, "d3/new.txt"), "n");
     mkdirSync(join(dir, "fresh"));
