@@ -87,7 +87,7 @@ async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writ
     const at = single ? `${remote.info.objectsEndpoint}/${single.sha}/blob` : url;
     const body = single ? undefined : JSON.stringify({ objects: group.map((i) => i.sha) });
     const res = single
-      ? await http.fetchOnce("GET", at, { auth: true, headers: { "Accept-Encoding": "identity" }, signal })
+      ? await http.getBulk(at, { auth: true, headers: { "Accept-Encoding": "identity" }, signal })
       : await http.fetchOnce("POST", at, { auth: true, headers: { "Content-Type": "application/json", Accept: FRAMES_CONTENT_TYPE }, body: () => body, signal });
     if (res.status !== 200) throw await statusError(single ? "GET" : "POST", at, res);
     if (single) {

@@ -6,6 +6,7 @@
  */
 import { PvrError } from "../../errors";
 import { type JsonValue, JsonSyntaxError, parseJson } from "../../state/json";
+import { plainGet, plainGetUsable } from "./plain-get";
 import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, networkReason, parseRetryAfter, type RetryPolicy } from "./retry";
 import { sleep } from "../../util/sleep";
 
@@ -48,18 +49,30 @@ export class HttpClient {
 
   /** One attempt; network failures throw as they come. */
   fetchOnce(method: string, url: string, init: SendInit = {}): Promise<Response> {
-    const headers: Record<string, string> = { "User-Agent": this.opts.userAgent ?? "pvr", ...init.headers };
-    if (init.auth && this.opts.token) headers.Authorization = `Bearer ${this.opts.token}`;
     this.opts.debug?.(`${method} ${url}`);
     return fetch(url, {
       method,
-      headers,
+      headers: this.headersFor(init),
       body: init.body?.(),
       redirect: "follow",
       signal: init.signal ?? AbortSignal.timeout(this.idleTimeoutMs),
       proxy: this.opts.proxy,
       tls: this.opts.insecure ? { rejectUnauthorized: false } : undefined,
     } as RequestInit);
+  }
+
+  /** One GET of object bytes: over a plain socket when it can (plain-get.ts), else as fetchOnce. */
+  getBulk(url: string, init: SendInit = {}): Promise<Response> {
+    const u = new URL(url);
+    if (!plainGetUsable(u, this.opts.proxy)) return this.fetchOnce("GET", url, init);
+    this.opts.debug?.(`GET ${url}`);
+    return plainGet(u, this.headersFor(init), init.signal ?? AbortSignal.timeout(this.idleTimeoutMs), () => this.fetchOnce("GET", url, init));
+  }
+
+  private headersFor(init: SendInit): Record<string, string> {
+    const headers: Record<string, string> = { "User-Agent": this.opts.userAgent ?? "pvr", ...init.headers };
+    if (init.auth && this.opts.token) headers.Authorization = `Bearer ${this.opts.token}`;
+    return headers;
   }
 
   /** Sends with retries of network errors and transient statuses; returns the last response. */

@@ -60,7 +60,7 @@ export async function downloadObject(store: ObjectStore, item: ObjectItem, url: 
         return await withStallTimer(http.idleTimeoutMs, async (signal, alive) => {
           const headers: Record<string, string> = { "Accept-Encoding": "identity", "User-Agent": "PVR client" };
           if (have > 0) headers.Range = `bytes=${have}-`;
-          const res = await http.fetchOnce("GET", url, { headers, signal });
+          const res = await http.getBulk(url, { headers, signal });
           if (have > 0 && res.status === 206 && rangeStart(res) === have) resumed = true;
           else if (res.status === 200 || (res.status === 206 && have === 0 && rangeStart(res) === 0)) drop();
           else if ((res.status === 416 || res.status === 206) && have > 0) {
