@@ -11,6 +11,7 @@ import { PVCTRL_SOCKET_CANDIDATES } from "./device/pvctrl";
 import { PvrError } from "./errors";
 import { parseListen, type ListenAddress } from "./listen";
 import { type AgentTrust, resolveTrust } from "./trust/options";
+import { writeLine } from "./util/log-line";
 
 export type BackendChoice = "pantavisor" | "standalone" | "auto";
 
@@ -87,7 +88,7 @@ export function resolveConfig(
   cwd: string,
   probe: (p: string) => boolean = isSocket,
   env: Record<string, string | undefined> = process.env,
-  warn: (msg: string) => void = (m) => process.stderr.write(`${m}\n`),
+  warn: (msg: string) => void = (m) => writeLine(2, `${m}\n`),
 ): AgentConfig {
   const str = (k: keyof RawConfig) => (typeof raw[k] === "string" && raw[k] !== "" ? (raw[k] as string) : undefined);
   const choice = (str("backend") ?? "auto") as BackendChoice;

@@ -15,6 +15,7 @@ import { formatHostPort } from "./listen";
 import { ObjectStore } from "./objects/store";
 import { createApp } from "./server/app";
 import { BASE_PATH } from "./server/http";
+import { writeLine } from "./util/log-line";
 import { AgentStore } from "./store";
 
 export interface RunningAgent {
@@ -32,7 +33,7 @@ export async function within(p: Promise<unknown>, ms: number): Promise<void> {
 }
 
 export function stderrLog(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  writeLine(2, `${new Date().toISOString()} ${line}\n`);
 }
 
 /** ", trust policy: ..." for the startup line, or ", trust: report only". */

@@ -140,3 +140,13 @@ describe("revision names from the post envelope", () => {
     }
   });
 });
+
+describe("log lines", () => {
+  test("a line longer than a pipe holds arrives whole; a closed descriptor is not fatal", async () => {
+    const line = `${"x".repeat(200_000)}\n`;
+    // a child that writes one long line to its stderr through writeLine, read here through a pipe
+    const child = Bun.spawn([process.execPath, "-e", `require(${JSON.stringify(join(import.meta.dir, "..", "agent/util/log-line.ts"))}).writeLine(2, "x".repeat(200000) + "\\n"); require("node:fs").closeSync(2); require(${JSON.stringify(join(import.meta.dir, "..", "agent/util/log-line.ts"))}).writeLine(2, "gone\\n"); console.log("alive")`], { stderr: "pipe", stdout: "pipe" });
+    const [err, out, code] = await Promise.all([new Response(child.stderr).text(), new Response(child.stdout).text(), child.exited]);
+    expect([code, out, err.length, err === line]).toEqual([0, "alive\n", line.length, true]);
+  });
+});
