@@ -23,7 +23,7 @@ export const command: Command = {
     { name: "spec", aliases: ["s"], type: "string", default: DEFAULT_SPEC, value: "SPEC", description: "the #spec of the new state when #parts are given" },
     JOBS_FLAG,
   ],
-  examples: ["pvr clone 192.168.1.10 mydevice", "pvr clone http://[fe80::1%25eth0]:12368/cgi-bin/pvr#bsp", "pvr clone ../device-repo", "pvr clone /tmp/export.tgz#bsp mybsp"],
+  examples: ["pvr clone 192.168.1.10 mydevice", "pvr clone http://[fd00::5]:12368/cgi-bin/pvr#bsp", "pvr clone ../device-repo", "pvr clone /tmp/export.tgz#bsp mybsp"],
   async run(ctx, { flags, args }) {
     if (args.length < 1) throw PvrError.usage("clone needs need repository argument. See --help");
     if (args.length > 2) throw PvrError.usage("clone takes a repository and an optional directory. See --help");

@@ -14,9 +14,9 @@ const MAX_HEAD = 64 << 10;
 /** Body pieces queued before the socket stops reading (the consumer waits on its disk). */
 const QUEUED_PIECES = 8;
 
-/** True when `url` can be fetched here: plain http with no proxy configured (and no IPv6 zone). */
+/** True when `url` can be fetched here: plain http with no proxy configured. */
 export function plainGetUsable(url: URL, proxy: string | undefined, env: Record<string, string | undefined> = process.env): boolean {
-  if (url.protocol !== "http:" || proxy || url.hostname.includes("%")) return false;
+  if (url.protocol !== "http:" || proxy) return false;
   return !(env.http_proxy || env.HTTP_PROXY || env.all_proxy || env.ALL_PROXY);
 }
 
