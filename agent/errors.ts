@@ -83,13 +83,14 @@ export class PvrError extends Error {
   }
 }
 
-/** Turns a Node/Bun system error into a PvrError naming the path and the cause. */
-/** A full disk or an exhausted quota. */
+/** A full disk or an exhausted quota (a system error, or a PvrError made from one). */
 export function isNoSpace(err: unknown): boolean {
+  if (err instanceof PvrError) return err.code === "diskFull";
   const code = (err as NodeJS.ErrnoException)?.code;
   return code === "ENOSPC" || code === "EDQUOT";
 }
 
+/** Turns a Node/Bun system error into a PvrError naming the path and the cause. */
 export function fromSystemError(err: unknown, what: string): PvrError {
   if (err instanceof PvrError) return err;
   const e = err as NodeJS.ErrnoException;

@@ -81,7 +81,7 @@ export function buildOne(t: Target | undefined, outfile: string, commit = gitCom
   const noAutoload = ["--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
   const args = ["build", "--compile", "--minify", "--bytecode", ...noAutoload, "--define", `PVR_COMMIT=${JSON.stringify(commit)}`];
   if (t) args.push(`--target=${t.bun}`);
-  args.push(join(ROOT, "cli/main.ts"), join(ROOT, "agent/objects/install-worker.ts"), join(ROOT, "agent/repo/statcheck-worker.ts"), join(ROOT, "agent/repo/tree-writer-worker.ts"), join(ROOT, "agent/fsutil/background-sync-worker.ts"), "--outfile", tmp);
+  args.push(join(ROOT, "cli/main.ts"), join(ROOT, "agent/objects/install-worker.ts"), join(ROOT, "agent/repo/statcheck-worker.ts"), join(ROOT, "agent/repo/tree-writer-worker.ts"), join(ROOT, "agent/fsutil/background-sync-worker.ts"), join(ROOT, "agent/remote/http/blob-worker.ts"), "--outfile", tmp);
   const r = Bun.spawnSync([process.execPath, ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   try {
     if (r.exitCode !== 0) throw new Error(`bun build ${t?.bun ?? "(host)"} failed:\n${r.stderr.toString()}${r.stdout.toString()}`);

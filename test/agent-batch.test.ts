@@ -280,6 +280,22 @@ describe("the CLI over batches", () => {
     for (const name of names) expect(sha256(readFileSync(join(objects, name)))).toBe(name);
   });
 
+  test("a clone onto a full disk stops at once with one disk-full error and leaves no temporary directory", async () => {
+    const dir = tmpdir("pvr-clone-full-");
+    if (Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir]).exitCode !== 0) return; // needs root
+    try {
+      const r = await pvrAsync(dir, ["clone", agent.base, join(dir, "out")], { PVR_CONFIG_DIR: join(dir, "cfg") });
+      expect(r.code).toBe(9);
+      const errors = r.stderr.split("\n").filter((l) => l.startsWith("ERROR"));
+      expect(errors.length).toBe(1);
+      expect(errors[0]).toContain("no space left on device");
+      expect(r.stderr).not.toContain("RETRY");
+      expect(readdirSync(dir).sort()).toEqual(["cfg"]);
+    } finally {
+      Bun.spawnSync(["umount", "-l", dir]);
+    }
+  });
+
   test("an object the agent serves corrupted is refused by name; no clone, nothing installed", async () => {
     const victim = sha256(files["app/d3/f3.txt"] as string);
     writeFileSync(join(agent.storage, "objects", victim), "tampered on the device\n");
@@ -292,5 +308,53 @@ describe("the CLI over batches", () => {
     expect(existsSync(join(cfg, "objects", victim))).toBe(false);
     // the batch failed, so that group went object by object: the rest still arrived verified
     expect(readdirSync(join(cfg, "objects")).length).toBeGreaterThan(590);
+  });
+});
+
+describe("a clone of a few big objects", () => {
+  let agent: AgentProcess;
+  const base = tmpdir("pvr-blobs-");
+  const files: Record<string, string> = {
+    "a.bin": "a".repeat(3 << 20),
+    "b.bin": "b".repeat(2 << 20),
+    "c/c.bin": "c".repeat(5 << 20),
+    "same.bin": "b".repeat(2 << 20), // the object of b.bin under a second key
+    "small.txt": "small\n",
+  };
+  beforeAll(async () => {
+    agent = await startAgentProcess({ storage: join(base, "storage") });
+    const src = join(base, "src");
+    writeTree(src, files);
+    await pvrAsyncOk(src, ["init"]);
+    await pvrAsyncOk(src, ["add", "."]);
+    await pvrAsyncOk(src, ["commit", "-m", "blobs"]);
+    await pvrAsyncOk(src, ["post", "--wait", agent.base]);
+  });
+  afterAll(async () => {
+    expect(await agent.stop()).toBe(0);
+  });
+
+  test("each object is received on a worker thread; the tree and the store are whole and clean", async () => {
+    const cfg = join(base, "cfg");
+    const out = join(base, "out");
+    const r = await pvrAsyncOk(base, ["--debug", "clone", agent.base, out], { PVR_CONFIG_DIR: cfg });
+    if (navigator.hardwareConcurrency > 1) expect(r.stderr.match(/received on a worker thread/g)?.length).toBe(4);
+    for (const [k, v] of Object.entries(files)) expect(readFileSync(join(out, k), "utf8")).toBe(v);
+    for (const v of new Set(Object.values(files))) expect(readFileSync(join(cfg, "objects", sha256(v)), "utf8")).toBe(v);
+    expect(readdirSync(join(cfg, "objects", ".pvr-tmp"))).toEqual([]);
+    expect((await pvrAsyncOk(out, ["status"], { PVR_CONFIG_DIR: cfg })).stdout).toBe("");
+  });
+
+  test("an object served corrupted is refused by name; no clone, nothing of it installed", async () => {
+    const victim = sha256(files["c/c.bin"] as string);
+    writeFileSync(join(agent.storage, "objects", victim), "c".repeat(5 << 20).replace(/c$/, "X"));
+    const cfg = join(base, "cfg-bad");
+    const r = await pvrAsync(base, ["clone", agent.base, join(base, "bad")], { PVR_CONFIG_DIR: cfg });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(victim);
+    expect(r.stderr).toContain("c/c.bin");
+    expect(existsSync(join(base, "bad"))).toBe(false);
+    expect(existsSync(join(cfg, "objects", victim))).toBe(false);
+    expect(readdirSync(join(cfg, "objects", ".pvr-tmp"))).toEqual([]);
   });
 });

@@ -56,7 +56,12 @@ interface Current {
   copy?: ObjectCopy;
 }
 
-export class BatchWriter implements FrameHandler {
+/** Whatever hands over verified temps of a store (a BatchWriter, a blob worker's answer). */
+export interface VerifiedTemps {
+  takeVerified(): { sha: string; tmp: string }[];
+}
+
+export class BatchWriter implements FrameHandler, VerifiedTemps {
   private cur: Current | null = null;
   private readonly verified: { sha: string; tmp: string }[] = [];
   /** Objects read past because the store had them (skipPresent). */
@@ -166,7 +171,7 @@ export class BatchWriter implements FrameHandler {
  * their temps, the renames, one fsync of the directory. An object another writer installed
  * meanwhile is replaced by the same verified bytes, atomically. Returns how many were installed.
  */
-export function installAll(store: ObjectStore, writers: BatchWriter[]): number {
+export function installAll(store: ObjectStore, writers: VerifiedTemps[]): number {
   return installTemps(store, writers.flatMap((w) => w.takeVerified()));
 }
 

@@ -80,7 +80,11 @@ export async function cloneRepo(opts: CloneOptions): Promise<CloneResult> {
   try {
     initRepo({ dir: tmp, objectsDir: opts.objectsDir, spec: opts.spec });
     const repo = new Repo(tmp);
-    const copyTo = { copyFor: (item: { key: string; sha: string }, size: number) => fresh.copyFor(item.key, item.sha, size), drained: () => fresh.drained() };
+    const copyTo = {
+      copyFor: (item: { key: string; sha: string }, size: number) => fresh.copyFor(item.key, item.sha, size),
+      fileFor: (item: { key: string; sha: string }) => fresh.fileFor(item.key, item.sha),
+      drained: () => fresh.drained(),
+    };
     const { copied } = await getRepo(repo, opts.ref, opts.cwd, { merge: false, ...opts.remote, copyTo });
     await fresh.settle();
     checkoutState(repo, repo.pristine(), { canonical: Boolean(opts.canonical), fresh });

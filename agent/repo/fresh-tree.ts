@@ -6,6 +6,7 @@
  * stores them, and a limit on queued bytes holds the download back when the disk is slower;
  * small ones are written whole once they verified, in batches by a worker thread
  * (tree-writer-worker.ts) so that this tree's files are created in parallel with the store's.
+ * A blob worker writes a big object's copy itself, to a file opened here (fileFor).
  * Writing early is only a shortcut: a key that cannot be written now is left to checkoutState.
  */
 import { closeSync, openSync, rmSync, unlinkSync } from "node:fs";
@@ -13,6 +14,7 @@ import { join } from "node:path";
 import { createFile } from "../fsutil/durable";
 import { QueuedFile, WriteBudget } from "../fsutil/queued-file";
 import type { ObjectCopy } from "../objects/batch-writer";
+import type { CopyFile } from "../remote/http/blob-workers";
 import { keyProblem, SPEC_KEY } from "../state/model";
 import { WorkerRequests } from "../util/worker";
 import { ensureParent } from "./checkout";
@@ -51,6 +53,33 @@ export class FreshTree {
       return undefined;
     }
     return size <= WHOLE ? this.wholeCopy(key, sha, target) : this.streamedCopy(key, sha, target);
+  }
+
+  /**
+   * A new, empty file for object `sha` at `key`, for another thread to write (blob workers), or
+   * undefined to leave the key to checkoutState. keep() records it; discard() removes it.
+   */
+  fileFor(key: string, sha: string): CopyFile | undefined {
+    if (key.startsWith(SPEC_KEY) || keyProblem(key) || this.written.has(key)) return undefined;
+    const target = join(this.root, key);
+    let fd: number;
+    try {
+      ensureParent(this.root, key, this.checked);
+      fd = openSync(target, "wx", 0o644);
+    } catch {
+      return undefined;
+    }
+    return {
+      fd,
+      keep: () => {
+        closeSync(fd);
+        this.written.set(key, sha);
+      },
+      discard: () => {
+        closeSync(fd);
+        rmSync(target, { force: true });
+      },
+    };
   }
 
   /** A promise while the queued writes are over the limit (the download waits for it). */

@@ -49,6 +49,7 @@ export function timeInterleaved(runs: number, cases: Case[]): number[] {
       (times[j] as number[]).push((performance.now() - t0) / 1000);
     });
   }
+  if (process.env.BENCH_VERBOSE) console.log(`  runs: ${times.map((t) => t.map((x) => x.toFixed(2)).join(" ")).join(" | ")}`);
   return times.map((t) => {
     t.sort((a, b) => a - b);
     return t[Math.floor(t.length / 2)] as number;

@@ -12,11 +12,12 @@ import { rmSync } from "node:fs";
 import { PvrError } from "../../errors";
 import { BackgroundSync } from "../../fsutil/background-sync";
 import { fsyncDir } from "../../fsutil/durable";
-import { BatchWriter, installAll, installTemps, type ObjectCopy } from "../../objects/batch-writer";
+import { BatchWriter, installAll, installTemps, type ObjectCopy, type VerifiedTemps } from "../../objects/batch-writer";
 import { encodeFrames, FRAMES_CONTENT_TYPE, FrameDecoder, FrameError, streamOf } from "../../objects/frames";
 import type { ObjectStore } from "../../objects/store";
 import { isJsonObject } from "../../state/json";
-import { readJsonBody, statusError } from "./client";
+import { BlobWorkers, type CopyFile } from "./blob-workers";
+import { type HttpClient, readJsonBody, statusError } from "./client";
 import { type ObjectItem, runPool, type TransferEvents } from "./pool";
 import { withStallTimer } from "./retry";
 import type { Remote } from "./remote";
@@ -63,8 +64,16 @@ export function groupItems<T extends ObjectItem>(items: T[], jobs: number): T[][
 }
 
 /** Streams one group into verified temps of `writer`'s store (installed by the caller). */
-async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writers: BatchWriter[], store: ObjectStore, events: TransferEvents, copyTo?: CopyTo): Promise<void> {
-  const http = remote.http;
+async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writers: VerifiedTemps[], store: ObjectStore, events: TransferEvents, copyTo?: CopyTo, blobs?: BlobWorkers): Promise<void> {
+  const single = group.length === 1 ? (group[0] as ObjectItem) : undefined;
+  if (single && blobs) {
+    const taken = await blobs.fetch(remote, single, store, events, copyTo);
+    if (taken) {
+      writers.push(taken);
+      if (taken.error) throw taken.error;
+      return;
+    }
+  }
   let next = 0;
   let cur: ObjectItem | undefined;
   const writer = new BatchWriter(store, {
@@ -80,11 +89,19 @@ async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writ
   });
   writers.push(writer);
   const decoder = new FrameDecoder(writer);
-  // a group of one is asked for as the object itself (the blob route), which the agent can send
-  // straight from the file; it goes through the same framing on this side
+  await receiveGroup(remote.http, remote.info.objectsEndpoint, url, group, decoder, () => copyTo?.drained());
+  if (next !== group.length) throw PvrError.failed(`${url}: the stream ended after ${next} of ${group.length} object(s)`);
+}
+
+/**
+ * Streams a group's objects into `decoder`: a group of one is asked for as the object itself
+ * (the blob route, which the agent sends straight from the file), a bigger one with a POST of
+ * its ids. `afterChunk` may return a promise the stream waits for (the caller's disk).
+ */
+export async function receiveGroup(http: HttpClient, objectsEndpoint: string, url: string, group: ObjectItem[], decoder: FrameDecoder, afterChunk?: () => Promise<void> | undefined): Promise<void> {
   const single = group.length === 1 ? (group[0] as ObjectItem) : undefined;
   await withStallTimer(http.idleTimeoutMs, async (signal, alive) => {
-    const at = single ? `${remote.info.objectsEndpoint}/${single.sha}/blob` : url;
+    const at = single ? `${objectsEndpoint}/${single.sha}/blob` : url;
     const body = single ? undefined : JSON.stringify({ objects: group.map((i) => i.sha) });
     const res = single
       ? await http.getBulk(at, { auth: true, headers: { "Accept-Encoding": "identity" }, signal })
@@ -98,19 +115,21 @@ async function fetchGroup(remote: Remote, url: string, group: ObjectItem[], writ
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       alive();
       decoder.push(chunk);
-      const wait = copyTo?.drained();
+      const wait = afterChunk?.();
       if (wait) {
         await wait;
         alive(); // waiting for our own disk is not a stalled remote
       }
     }
   });
-  if (!decoder.atBoundary || next !== group.length) throw PvrError.failed(`${url}: the stream ended after ${next} of ${group.length} object(s)`);
+  if (!decoder.atBoundary) throw PvrError.failed(`${url}: the stream ended inside an object`);
 }
 
 /** Where else arriving objects are written (clone's new working tree). */
 export interface CopyTo {
   copyFor(item: ObjectItem, size: number): ObjectCopy | undefined;
+  /** A new file for the object, opened here and written by a blob worker (blob-workers.ts). */
+  fileFor?(item: ObjectItem): CopyFile | undefined;
   /** A promise while the copies' queued writes are over their limit: the download waits for it. */
   drained(): Promise<void> | undefined;
 }
@@ -133,13 +152,16 @@ export async function downloadInGroups(remote: Remote, items: ObjectItem[], stor
   const url = `${batchEndpoint(remote)}/fetch`;
   const groups = groupItems(items, jobs).map((g, i) => ({ sha: String(i), key: "", g }));
   const background = items.length >= BACKGROUND_SYNC_MIN && groups.length > 1 ? new BackgroundSync(store.tmpDir) : undefined;
-  const atEnd: BatchWriter[] = [];
+  // a few objects, each its own group: each transfer on a thread of its own
+  const threads = groups.length === items.length && items.length > 1 ? BlobWorkers.threadsFor(jobs) : 0;
+  const blobs = threads > 0 ? new BlobWorkers(threads) : undefined;
+  const atEnd: VerifiedTemps[] = [];
   const installs: Promise<number>[] = [];
   try {
     const failures = await runPool(groups, jobs, async (x) => {
-      const writers: BatchWriter[] = [];
+      const writers: VerifiedTemps[] = [];
       try {
-        await fetchGroup(remote, url, x.g, writers, store, events, copyTo);
+        await fetchGroup(remote, url, x.g, writers, store, events, copyTo, blobs);
       } finally {
         if (!background) atEnd.push(...writers);
         else {
@@ -163,6 +185,7 @@ export async function downloadInGroups(remote: Remote, items: ObjectItem[], stor
   } finally {
     const installed = await Promise.allSettled(installs);
     background?.close();
+    blobs?.close();
     if (installs.length) fsyncDir(store.dir);
     installAll(store, atEnd);
     const failed = installed.find((r): r is PromiseRejectedResult => r.status === "rejected");

@@ -5,10 +5,11 @@
  * place, unverified). A dropped connection keeps the partial file: the next attempt asks for the rest
  * with `Range: bytes=<size>-`, re-hashes the bytes already on disk and appends; a server that
  * ignores the Range (200) restarts the file. Attempts that make no progress are bounded by the
- * retry policy; a stall longer than the idle timeout counts as a drop.
+ * retry policy; a stall longer than the idle timeout counts as a drop. A local write that fails
+ * (a full disk) ends the download at once.
  */
 import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
-import { PvrError } from "../../errors";
+import { fromSystemError, PvrError } from "../../errors";
 import { tempPath } from "../../fsutil/durable";
 import type { ObjectStore } from "../../objects/store";
 import { type HttpClient, statusError } from "./client";
@@ -30,6 +31,15 @@ function hashPrefix(fd: number, size: number, hasher: Bun.CryptoHasher): void {
     if (n <= 0) throw PvrError.failed("partial download shrank while resuming");
     hasher.update(buf.subarray(0, n));
     pos += n;
+  }
+}
+
+/** Writes `chunk` at `pos`; a local failure (a full disk) is final, not a reason to retry. */
+function writeAt(fd: number, chunk: Uint8Array, pos: number, tmp: string): void {
+  try {
+    for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off, pos + off);
+  } catch (err) {
+    throw fromSystemError(err, `cannot write the download to ${tmp}`);
   }
 }
 
@@ -80,7 +90,7 @@ export async function downloadObject(store: ObjectStore, item: ObjectItem, url: 
           for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
             alive();
             hasher.update(chunk);
-            for (let off = 0; off < chunk.length; ) off += writeSync(out, chunk, off, chunk.length - off, have + off);
+            writeAt(out, chunk, have, tmp);
             have += chunk.length;
             events.bytes?.(item, chunk.length);
           }

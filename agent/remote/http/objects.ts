@@ -8,7 +8,7 @@
  * one error after the others finished (Go bug 17.2 item 2), and the caller then leaves
  * `.pvr/json` unchanged.
  */
-import { PvrError } from "../../errors";
+import { isNoSpace, PvrError } from "../../errors";
 import { installTemps } from "../../objects/batch-writer";
 import type { ObjectStore } from "../../objects/store";
 import { isJsonObject } from "../../state/json";
@@ -44,6 +44,11 @@ export async function objectInfo(remote: Remote, sha: string): Promise<{ url: st
   return { url: absoluteUrl(get, at), size: /^\d+$/.test(sizeText) ? Number(sizeText) : undefined };
 }
 
+/** One error for a download a full disk stopped, instead of a line per object. */
+function diskFull(remote: Remote, store: ObjectStore, failed: number, total: number): PvrError {
+  return new PvrError("diskFull", `no space left on device for the objects from ${remote.url} in ${store.dir}: ${failed} of ${total} object(s) not downloaded; the repository state was not changed`);
+}
+
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -66,6 +71,8 @@ export async function downloadObjects(remote: Remote, state: State, store: Objec
   let single = missing;
   if (batchEndpoint(remote) !== "" && missing.length > 0) {
     const failed = await downloadInGroups(remote, missing, store, jobs, events, opts.copyTo);
+    const full = failed.find((f) => isNoSpace(f.error));
+    if (full) throw diskFull(remote, store, failed.flatMap((f) => f.items).length, missing.length);
     single = failed.flatMap((f) => f.items).filter((item) => !store.has(item.sha));
   }
   const verified: { sha: string; tmp: string }[] = [];
@@ -79,6 +86,7 @@ export async function downloadObjects(remote: Remote, state: State, store: Objec
   installTemps(store, verified);
   if (failures.length === 0) return { copied: missing.length, cached };
   for (const f of failures) events.failed?.(f.item, describe(f.error));
+  if (failures.some((f) => isNoSpace(f.error))) throw diskFull(remote, store, failures.length, missing.length);
   const lines = failures
     .sort((a, b) => (a.item.key < b.item.key ? -1 : 1))
     .map((f) => `object ${f.item.sha} (${f.item.key}): ${describe(f.error)}`);
