@@ -1,6 +1,6 @@
 /**
- * Downloading the objects of a small group list on worker threads (blob-worker.ts), one object
- * per request: receiving, hashing and writing a big object is more than one thread can keep up
+ * Downloading the big objects of a small group list on worker threads (blob-worker.ts), one
+ * object per request: receiving, hashing and writing a big object is more than one thread can keep up
  * with at loopback and LAN speeds (a clone of 1 GiB in 8 objects spent 80 % of its time on the
  * thread that did all three), so each transfer runs on its own thread when there are CPUs for
  * it. The new tree's copy goes to a file opened here. A worker that cannot start or dies leaves
@@ -29,6 +29,20 @@ export interface BlobTaken extends VerifiedTemps {
   error?: PvrError;
 }
 
+/** Objects smaller than this are received on the caller's thread. */
+const WORKER_MIN = 4 << 20;
+
+/** The object's size from a HEAD of its blob, or 0 when the remote does not say. */
+async function sizeOf(remote: Remote, item: ObjectItem): Promise<number> {
+  try {
+    const res = await remote.http.fetchOnce("HEAD", `${remote.info.objectsEndpoint}/${item.sha}/blob`, { auth: true });
+    const length = res.headers.get("content-length") ?? "";
+    return res.status === 200 && /^\d{1,16}$/.test(length) ? Number(length) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 export class BlobWorkers {
   private readonly workers: WorkerRequests<BlobRequest, BlobAnswer>[];
 
@@ -43,8 +57,12 @@ export class BlobWorkers {
     return cpus < 2 ? 0 : Math.min(jobs, cpus);
   }
 
-  /** Downloads `item` on the least busy worker; undefined when no worker could take it. */
+  /**
+   * Downloads `item` on the least busy worker when it is big enough to be worth a thread (a HEAD
+   * asks its size; starting a worker costs about 10 ms); undefined when it is left to the caller.
+   */
   async fetch(remote: Remote, item: ObjectItem, store: ObjectStore, events: TransferEvents, copyTo?: { fileFor?(item: ObjectItem): CopyFile | undefined }): Promise<BlobTaken | undefined> {
+    if ((await sizeOf(remote, item)) < WORKER_MIN) return undefined;
     const worker = this.workers.reduce((a, b) => (b.open < a.open ? b : a));
     const file = copyTo?.fileFor?.(item);
     const { token, insecure, proxy, userAgent } = remote.http.opts;
