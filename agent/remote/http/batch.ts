@@ -3,7 +3,8 @@
  * has `objects-batch-endpoint` (pvr agents do; the Go tool and Pantacor Hub do not, and then
  * every object goes through R3-R6 as before). Objects are split into groups that run `jobs` at
  * a time, one request per group: `POST …/fetch` streams a group's objects into the store (a
- * group of one is the object's own `GET …/blob`, which the agent answers with sendfile),
+ * group of one is the object's own `GET …/blob`, which the agent answers with sendfile; when
+ * every group is one object, the big ones are received on worker threads, blob-workers.ts),
  * `PUT …/store` streams a group's objects to the remote, and `POST …/missing` asks which of a
  * list the remote lacks. A group that fails is reported back so the caller can move its objects
  * one at a time with the per-object protocol, which resumes and retries.

@@ -77,10 +77,11 @@ self.onmessage = async (e: MessageEvent<BlobRequest & { id: number }>) => {
       },
       copyTo: req.copyFd === undefined ? undefined : () => fdCopy(req.copyFd as number, () => (copied = false)),
     });
-    await receiveGroup(new HttpClient(req.http), req.objectsEndpoint, "", [{ sha: req.sha, key: "" }], new FrameDecoder(writer));
+    const blobUrl = `${req.objectsEndpoint}/${req.sha}/blob`;
+    await receiveGroup(new HttpClient(req.http), req.objectsEndpoint, blobUrl, [{ sha: req.sha, key: "" }], new FrameDecoder(writer));
     flush();
     const verified = writer.takeVerified();
-    if (verified.length !== 1) throw PvrError.failed(`GET ${req.objectsEndpoint}/${req.sha}/blob: the object did not arrive`);
+    if (verified.length !== 1) throw PvrError.failed(`GET ${blobUrl}: the object did not arrive`);
     answer = { verified, copied };
   } catch (err) {
     flush();
