@@ -73,14 +73,20 @@ export class BlobWorkers {
       http: { token, insecure, proxy, userAgent, idleTimeoutMs: remote.http.idleTimeoutMs, retry: remote.http.retry },
       copyFd: file?.fd,
     };
+    let reported = 0;
     const answer = await worker.request(request, [], (n) => {
       const note = n as BlobNote;
       if (note.start !== undefined) {
         item.size = note.start;
         events.start?.(item, note.start);
       }
-      if (note.bytes) events.bytes?.(item, note.bytes);
+      if (note.bytes) {
+        reported += note.bytes;
+        events.bytes?.(item, note.bytes);
+      }
     });
+    // an object that did not arrive here is brought again from its first byte: take back its progress
+    if ((!answer || answer.error) && reported) events.bytes?.(item, -reported);
     if (!answer) {
       file?.discard();
       return undefined;
