@@ -17,6 +17,7 @@ import { openDatabase, schemaVersion } from "../agent/store/db";
 import { MIGRATIONS } from "../agent/store/migrations";
 import { ObjectStore } from "../agent/objects/store";
 import { JsonNumber } from "../agent/state/json";
+import { WorkerRequests } from "../agent/util/worker";
 import { tmpdir } from "./helpers";
 
 describe("listen addresses", () => {
@@ -148,5 +149,19 @@ describe("log lines", () => {
     const child = Bun.spawn([process.execPath, "-e", `require(${JSON.stringify(join(import.meta.dir, "..", "agent/util/log-line.ts"))}).writeLine(2, "x".repeat(200000) + "\\n"); require("node:fs").closeSync(2); require(${JSON.stringify(join(import.meta.dir, "..", "agent/util/log-line.ts"))}).writeLine(2, "gone\\n"); console.log("alive")`], { stderr: "pipe", stdout: "pipe" });
     const [err, out, code] = await Promise.all([new Response(child.stderr).text(), new Response(child.stdout).text(), child.exited]);
     expect([code, out, err.length, err === line]).toEqual([0, "alive\n", line.length, true]);
+  });
+});
+
+describe("worker requests", () => {
+  const url = new URL("./support/dying-worker.ts", import.meta.url);
+  test("a worker that dies answers its open request and every later one with null, at once", async () => {
+    for (const how of ["die", "exit"]) {
+      const w = new WorkerRequests<{ what: string }, { ok: boolean }>("test/support/dying-worker.ts", url);
+      expect(await w.request({ what: "ok" })).toMatchObject({ ok: true });
+      expect(await w.request({ what: how })).toBeNull();
+      const later = await Promise.race([w.request({ what: "ok" }), Bun.sleep(2000).then(() => "hung")]);
+      expect(later).toBeNull();
+      w.close();
+    }
   });
 });

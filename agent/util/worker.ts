@@ -54,10 +54,16 @@ export class WorkerRequests<Req extends object, Res> {
         if (e.data.note !== undefined) this.notes.get(e.data.id)?.(e.data.note);
         else this.replies.get(e.data.id)?.(e.data);
       };
-      worker.onerror = () => {
+      // a worker that failed or exited answers nothing more: open requests get null, later ones too
+      const lost = () => {
+        if (this.worker !== worker) return;
         this.dead = true;
+        this.worker = undefined;
+        worker.terminate();
         for (const reply of [...this.replies.values()]) reply(null);
       };
+      worker.onerror = lost;
+      worker.addEventListener("close", lost);
       this.worker = worker;
     } catch {
       this.dead = true;
@@ -66,7 +72,8 @@ export class WorkerRequests<Req extends object, Res> {
   }
 
   close(): void {
-    this.worker?.terminate();
+    const worker = this.worker;
     this.worker = undefined;
+    worker?.terminate();
   }
 }

@@ -50,6 +50,11 @@ function unsupported(head: Head): string {
 
 class Fallback extends Error {}
 
+/** A broken answer: a network failure like a dropped connection (retried), not a final error. */
+function protocolError(message: string): Error {
+  return Object.assign(new Error(message), { code: "EPROTO" });
+}
+
 /**
  * GET `url` with `headers`; resolves with the Response once its head arrived. The body is a
  * stream of the socket's pieces that errors if the connection ends before Content-Length bytes.
@@ -81,6 +86,7 @@ function plainGetOnce(url: URL, headers: Record<string, string>, signal: AbortSi
     const fail = (err: unknown) => {
       if (finished) return;
       finished = true;
+      signal?.removeEventListener("abort", onAbort);
       socket?.terminate();
       if (!settled) {
         settled = true;
@@ -98,7 +104,7 @@ function plainGetOnce(url: URL, headers: Record<string, string>, signal: AbortSi
     };
     const body = (s: Bun.Socket, piece: Uint8Array) => {
       if (piece.length === 0 || !controller) return;
-      if (piece.length > remaining) return fail(PvrError.failed(`GET ${url.href}: the server sent more than its Content-Length`));
+      if (piece.length > remaining) return fail(protocolError(`GET ${url.href}: the server sent more than its Content-Length`));
       remaining -= piece.length;
       controller.enqueue(piece);
       if (remaining === 0) return done();
@@ -106,7 +112,7 @@ function plainGetOnce(url: URL, headers: Record<string, string>, signal: AbortSi
     };
     const onHead = (s: Bun.Socket, text: string, rest: Uint8Array) => {
       const head = parseHead(text);
-      if (!head) return fail(PvrError.failed(`GET ${url.href}: the server did not answer HTTP/1.x`));
+      if (!head) return fail(protocolError(`GET ${url.href}: the server did not answer HTTP/1.x`));
       if (unsupported(head)) return fail(new Fallback());
       remaining = Number(head.headers.get("content-length"));
       const stream = new ReadableStream<Uint8Array>(
@@ -145,7 +151,7 @@ function plainGetOnce(url: URL, headers: Record<string, string>, signal: AbortSi
           headBuf = Buffer.concat([headBuf, piece]);
           const end = headBuf.indexOf("\r\n\r\n");
           if (end < 0) {
-            if (headBuf.length > MAX_HEAD) fail(PvrError.failed(`GET ${url.href}: a response head over ${MAX_HEAD} bytes`));
+            if (headBuf.length > MAX_HEAD) fail(protocolError(`GET ${url.href}: a response head over ${MAX_HEAD} bytes`));
             return;
           }
           const text = headBuf.toString("latin1", 0, end);

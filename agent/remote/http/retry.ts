@@ -70,5 +70,7 @@ export async function withStallTimer<T>(idleMs: number, fn: (signal: AbortSignal
     return await fn(ctrl.signal, alive);
   } finally {
     clearTimeout(timer);
+    // a response `fn` did not read to its end (it threw first) is let go here, socket included
+    ctrl.abort(new DOMException("the transfer ended", "AbortError"));
   }
 }
