@@ -6,11 +6,11 @@
  * full 507, client gone or short body) removes the temp file: `objects/` never holds a partial
  * or wrong object.
  */
-import { closeSync, fsync, openSync, statfsSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsync, openSync, statfsSync, unlinkSync } from "node:fs";
 import { rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { fromSystemError, isNoSpace, PvrError } from "../errors";
-import { tempPath } from "../fsutil/durable";
+import { tempPath, writeAll } from "../fsutil/durable";
 import { HttpError } from "../http-error";
 import type { AgentContext } from "./context";
 import { checkSha } from "./objects";
@@ -68,7 +68,7 @@ export async function receiveObject(ctx: AgentContext, rawSha: string, body: Rea
         hasher.update(chunk);
         // synchronous on purpose: while the disk is slow the body is not read, so a fast client
         // cannot make the agent buffer its upload in memory (Bun keeps reading otherwise)
-        for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);
+        writeAll(fd, chunk);
       }
     }
     const got = hasher.digest("hex");

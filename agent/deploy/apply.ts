@@ -9,10 +9,10 @@
  * Files are written without an fsync each; the finished tree is made durable in one pass
  * (syncFiles) before it is renamed into place.
  */
-import { chmodSync, closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
-import { fsyncDir } from "../fsutil/durable";
+import { fsyncDir, writeAll } from "../fsutil/durable";
 import { syncFiles } from "../fsutil/sync";
 import { type ObjectStore, pumpHashing } from "../objects/store";
 import { isObjectId } from "../state/model";
@@ -32,8 +32,7 @@ export interface ApplyOptions {
 function writeNew(path: string, data: Uint8Array, mode: number): void {
   const fd = openSync(path, "wx", mode);
   try {
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    writeAll(fd, data);
   } finally {
     closeSync(fd);
   }

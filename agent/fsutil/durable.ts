@@ -14,11 +14,16 @@ export function tempPath(dir: string, base: string): string {
   return join(dir, `.${base}.tmp-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`);
 }
 
+/** Writes all of `bytes` to `fd`: at the file position, or from `position` when given. */
+export function writeAll(fd: number, bytes: Uint8Array, position?: number): void {
+  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off, position === undefined ? null : position + off);
+}
+
 /** Creates `path`, which must not exist yet, holding `bytes`; if writing fails it is removed again. */
 export function createFile(path: string, bytes: Uint8Array, mode = 0o644): void {
   const fd = openSync(path, "wx", mode);
   try {
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    writeAll(fd, bytes);
   } catch (err) {
     closeSync(fd);
     unlinkSync(path);
@@ -51,8 +56,7 @@ export function writeFileDurable(path: string, data: string | Uint8Array, mode =
   try {
     fd = openSync(tmp, "wx", mode);
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    writeAll(fd, bytes);
     if (sync) fsyncSync(fd);
     closeSync(fd);
     fd = undefined;

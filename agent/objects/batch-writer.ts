@@ -8,9 +8,9 @@
  * A caller may also ask for a copy of an object as it arrives (clone writes the working tree
  * this way); a copy is kept only if the object verifies.
  */
-import { closeSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, openSync, renameSync, unlinkSync } from "node:fs";
 import { PvrError } from "../errors";
-import { createFile, fsyncDir, tempPath } from "../fsutil/durable";
+import { createFile, fsyncDir, tempPath, writeAll } from "../fsutil/durable";
 import { syncFiles, writebackStep } from "../fsutil/sync";
 import type { FrameHandler } from "./frames";
 import type { ObjectStore } from "./store";
@@ -96,7 +96,7 @@ export class BatchWriter implements FrameHandler, VerifiedTemps {
     cur.hasher.update(bytes);
     if (cur.mem) cur.mem.set(bytes, cur.got);
     else {
-      for (let off = 0; off < bytes.length; ) off += writeSync(cur.fd as number, bytes, off, bytes.length - off);
+      writeAll(cur.fd as number, bytes);
       this.copyWrite(cur, bytes);
       cur.flushed = writebackStep(cur.fd as number, cur.flushed, cur.got + bytes.length);
     }

@@ -4,10 +4,10 @@
  * are written and renamed into place only under their verified name; a reader never sees a
  * partial object.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
-import { fsyncDir, tempPath } from "../fsutil/durable";
+import { fsyncDir, tempPath, writeAll } from "../fsutil/durable";
 import { isObjectId } from "../state/model";
 
 const CHUNK = 1 << 20;
@@ -149,10 +149,7 @@ export function pumpHashing(inFd: number, outFd?: number): HashResult {
     if (n <= 0) break;
     const chunk = BUF.subarray(0, n);
     hasher.update(chunk);
-    if (outFd !== undefined) {
-      let off = 0;
-      while (off < n) off += writeSync(outFd, chunk, off, n - off);
-    }
+    if (outFd !== undefined) writeAll(outFd, chunk);
     size += n;
   }
   return { sha: hasher.digest("hex"), size };

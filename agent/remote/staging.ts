@@ -8,10 +8,10 @@
  * rejected batch leaves the store exactly as it was. Staging dirs live in the store's temp dir
  * (`<store>/.pvr-tmp/staging-<pid>-*`); ones left by a killed process are swept on the next create.
  */
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
-import { tempPath } from "../fsutil/durable";
+import { tempPath, writeAll } from "../fsutil/durable";
 import { syncFiles } from "../fsutil/sync";
 import { type ObjectStore, processAlive } from "../objects/store";
 
@@ -53,8 +53,7 @@ export class ObjectSink {
   write(chunk: Buffer, fail: (err: unknown) => void): void {
     try {
       this.hasher.update(chunk);
-      let off = 0;
-      while (off < chunk.length) off += writeSync(this.fd as number, chunk, off, chunk.length - off);
+      writeAll(this.fd as number, chunk);
     } catch (err) {
       this.abort();
       fail(fromSystemError(err, `cannot write object ${this.sha}`));

@@ -7,10 +7,10 @@
  * the data with one pending block per level, so memory stays constant whatever the size.
  * verity-check.ts rebuilds the tree to compare it with an existing hash device.
  */
-import { closeSync, fstatSync, openSync, readvSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readvSync, renameSync, unlinkSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { fromSystemError, PvrError } from "../errors";
-import { tempPath } from "../fsutil/durable";
+import { tempPath, writeAll } from "../fsutil/durable";
 import { BLOCK, DIGEST, encodeSuperblock, type Layout, layout, parseSalt, parseUuid, saltText } from "./verity-sb";
 
 const PER_BLOCK = BLOCK / DIGEST;
@@ -112,9 +112,7 @@ export function verityFormat(dataPath: string, hashPath: string, opts: { salt?: 
     const tmp = tempPath(dirname(hashPath), basename(hashPath));
     const hfd = openSync(tmp, "wx", 0o644);
     try {
-      const write = (index: number, block: Buffer) => {
-        for (let off = 0; off < block.length; ) off += writeSync(hfd, block, off, block.length - off, index * BLOCK + off);
-      };
+      const write = (index: number, block: Buffer) => writeAll(hfd, block, index * BLOCK);
       write(0, encodeSuperblock({ uuid, salt, dataBlocks: lay.dataBlocks }));
       const root = buildTree(dfd, lay, salt, write);
       closeSync(hfd);

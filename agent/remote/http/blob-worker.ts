@@ -4,8 +4,8 @@
  * installed: the caller installs it with the others) and writes the new tree's copy to a file
  * the caller opened. Notes report the object's size once known and its bytes as they arrive.
  */
-import { writeSync } from "node:fs";
 import { isNoSpace, PvrError } from "../../errors";
+import { writeAll } from "../../fsutil/durable";
 import { BatchWriter, type ObjectCopy } from "../../objects/batch-writer";
 import { FrameDecoder, FrameError } from "../../objects/frames";
 import { ObjectStore } from "../../objects/store";
@@ -41,7 +41,7 @@ function fdCopy(fd: number, failed: () => void): ObjectCopy {
   let pos = 0;
   return {
     write(b) {
-      for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off, pos + off);
+      writeAll(fd, b, pos);
       pos += b.length;
     },
     done() {},

@@ -8,9 +8,9 @@
  * retry policy; a stall longer than the idle timeout counts as a drop. A local write that fails
  * (a full disk) ends the download at once.
  */
-import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, readSync, unlinkSync } from "node:fs";
 import { fromSystemError, PvrError } from "../../errors";
-import { tempPath } from "../../fsutil/durable";
+import { tempPath, writeAll } from "../../fsutil/durable";
 import type { ObjectStore } from "../../objects/store";
 import { type HttpClient, statusError } from "./client";
 import type { ObjectItem, TransferEvents } from "./pool";
@@ -37,7 +37,7 @@ function hashPrefix(fd: number, size: number, hasher: Bun.CryptoHasher): void {
 /** Writes `chunk` at `pos`; a local failure (a full disk) is final, not a reason to retry. */
 function writeAt(fd: number, chunk: Uint8Array, pos: number, tmp: string): void {
   try {
-    for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off, pos + off);
+    writeAll(fd, chunk, pos);
   } catch (err) {
     throw fromSystemError(err, `cannot write the download to ${tmp}`);
   }
