@@ -228,6 +228,24 @@ describe("a full disk on the agent", () => {
   });
 });
 
+/**
+ * Has the agent serve `key`'s object (`content`) as `tampered`, clones, and checks the refusal:
+ * a failure naming the object and its key, no clone, the object not installed. Returns the
+ * clone's config dir.
+ */
+async function expectCorruptedRefused(agent: AgentProcess, base: string, key: string, content: string, tampered: string): Promise<string> {
+  const victim = sha256(content);
+  writeFileSync(join(agent.storage, "objects", victim), tampered);
+  const cfg = join(base, "cfg-bad");
+  const r = await pvrAsync(base, ["clone", agent.base, join(base, "bad")], { PVR_CONFIG_DIR: cfg });
+  expect(r.code).not.toBe(0);
+  expect(r.stderr).toContain(victim);
+  expect(r.stderr).toContain(key);
+  expect(existsSync(join(base, "bad"))).toBe(false);
+  expect(existsSync(join(cfg, "objects", victim))).toBe(false);
+  return cfg;
+}
+
 describe("the CLI over batches", () => {
   let agent: AgentProcess;
   const base = tmpdir("pvr-batch-");
@@ -298,15 +316,7 @@ describe("the CLI over batches", () => {
   });
 
   test("an object the agent serves corrupted is refused by name; no clone, nothing installed", async () => {
-    const victim = sha256(files["app/d3/f3.txt"] as string);
-    writeFileSync(join(agent.storage, "objects", victim), "tampered on the device\n");
-    const cfg = join(base, "cfg-bad");
-    const r = await pvrAsync(base, ["clone", agent.base, join(base, "bad")], { PVR_CONFIG_DIR: cfg });
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain(victim);
-    expect(r.stderr).toContain("app/d3/f3.txt");
-    expect(existsSync(join(base, "bad"))).toBe(false);
-    expect(existsSync(join(cfg, "objects", victim))).toBe(false);
+    const cfg = await expectCorruptedRefused(agent, base, "app/d3/f3.txt", files["app/d3/f3.txt"] as string, "tampered on the device\n");
     // the batch failed, so that group went object by object: the rest still arrived verified
     expect(readdirSync(join(cfg, "objects")).length).toBeGreaterThan(590);
   });
@@ -347,15 +357,7 @@ describe("a clone of a few big objects", () => {
   });
 
   test("an object served corrupted is refused by name; no clone, nothing of it installed", async () => {
-    const victim = sha256(files["c/c.bin"] as string);
-    writeFileSync(join(agent.storage, "objects", victim), `${"c".repeat((8 << 20) - 1)}X`);
-    const cfg = join(base, "cfg-bad");
-    const r = await pvrAsync(base, ["clone", agent.base, join(base, "bad")], { PVR_CONFIG_DIR: cfg });
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain(victim);
-    expect(r.stderr).toContain("c/c.bin");
-    expect(existsSync(join(base, "bad"))).toBe(false);
-    expect(existsSync(join(cfg, "objects", victim))).toBe(false);
+    const cfg = await expectCorruptedRefused(agent, base, "c/c.bin", files["c/c.bin"] as string, `${"c".repeat((8 << 20) - 1)}X`);
     expect(readdirSync(join(cfg, "objects", ".pvr-tmp"))).toEqual([]);
   });
 });
